@@ -1,0 +1,42 @@
+# Set-up and everyday commands. Everything installs into .venv from PyPI; torch is
+# pinned to 2.13.0, the CPU build (an unpinned torch pulls a multi-GB CUDA build).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test install browser ingest eval bench clean
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test,eval]'
+	touch $(STAMP)
+
+# Debian's Chromium for the end-to-end browser test (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Chromium installeren (Debian-pakket) voor de browsertest…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+ingest: $(STAMP)
+	$(BIN)/kb ingest
+
+eval: $(STAMP)
+	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out
+
+bench: $(STAMP)
+	$(BIN)/python -m eval.bench
+
+clean:
+	rm -rf .kb eval/out

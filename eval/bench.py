@@ -1,0 +1,244 @@
+"""Benchmarks: ingest throughput and query latency as the index grows.
+
+    python -m eval.bench [--sizes 10000,100000] [--queries 60] [--out eval/out/bench]
+
+1. Ingest: the bundled corpus into a fresh scratch ``KB_HOME``, end to end (load,
+   clean, chunk, embed, write Chroma + BM25), against encoding the same chunks with
+   the embedder alone. Peak memory from ``getrusage``.
+2. Query: warm ``kb.api.search`` and ``kb.api.ask`` p50/p95 over gold-set questions,
+   at the corpus size and at each of ``--sizes`` chunks. The index is grown
+   synthetically: copies of the real chunks with other numbers and names, with the
+   real embeddings slightly perturbed and re-normalised (re-encoding 100,000 chunks
+   would take hours on 2 cores), written through :class:`kb.store.Store` with
+   manifest entries, so the BM25 index and ``reconcile()`` see a consistent index.
+
+Writes ``bench.json`` and ``bench.md`` to ``--out`` and prints the tables. Numbers
+depend on the machine and on what else runs on it: the load average is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.gold import DEFAULT_GOLD, load_gold
+from eval.metrics import percentile
+
+NAMES = ["Jansen", "De Vries", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "De Boer", "Bos", "Vos",
+         "Peters", "Hendriks", "Dekker", "Brouwer", "Dijkstra", "Zwolle", "Almere", "Tilburg", "Leeuwarden",
+         "Enschede", "Delft", "Venlo", "Emmen", "Helmond", "Oss"]
+_NUMBER = re.compile(r"\d+")
+_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}")  # a capitalised word mid-sentence: a name or place
+NOISE = 0.01  # per dimension; cosine with the original stays around 0.98
+BATCH = 5000
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def rss_mb() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    except ImportError:
+        return float("nan")
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+def bench_ingest(settings, embedder) -> dict:
+    """Ingest the corpus into ``settings.home`` (empty) and encode the same chunks alone."""
+    from kb.indexer import IngestReport, discover, ingest, prepare
+
+    t0 = time.perf_counter()
+    report = ingest(settings=settings, embedder=embedder)
+    ingest_s = time.perf_counter() - t0
+    if not report.ok:
+        raise RuntimeError(f"ingest failed: {report.failed}")
+    texts = [c.embed_text for f in discover([settings.corpus_dir], IngestReport()) for c in prepare(f, settings)[1]]
+    t0 = time.perf_counter()
+    embedder.embed_passages(texts)
+    encode_s = time.perf_counter() - t0
+    return {
+        "chunks": report.total_chunks,
+        "documents": len(report.added),
+        "ingest_s": ingest_s,
+        "ingest_chunks_per_s": report.total_chunks / ingest_s,
+        "encode_s": encode_s,
+        "encode_chunks_per_s": len(texts) / encode_s,
+        "encode_share": encode_s / ingest_s,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+# --- synthetic growth ----------------------------------------------------------------------
+
+def vary(text: str, rng: random.Random) -> str:
+    """The same passage with other numbers and other names."""
+    text = _NUMBER.sub(lambda m: str(rng.randint(1, 10 ** len(m.group()) - 1)), text)
+    return _NAME.sub(lambda m: rng.choice(NAMES), text)
+
+
+def grow(settings, embedder, target: int, seed: int = 0) -> dict:
+    """Add synthetic copies of the real chunks until the index holds ``target`` chunks."""
+    from kb.store import Store
+
+    store = Store(settings)
+    col = store.collection(model=embedder.name)
+    real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
+    real_ids = [cid for e in real_docs.values() for cid in e["chunk_ids"]]
+    got = col.get(ids=real_ids, include=["documents", "metadatas", "embeddings"])
+    originals = list(zip(got["ids"], got["documents"], got["metadatas"], np.asarray(got["embeddings"], dtype=np.float32)))
+    rng, nprng = random.Random(seed + target), np.random.default_rng(seed + target)
+    start, before = time.perf_counter(), col.count()
+    copy = sum(1 for d in store.documents() if d.startswith("synth")) // max(len(real_docs), 1)
+    needed, batch = target - before, []
+    while needed > 0:
+        copy += 1
+        for cid, text, meta, vec in originals[:needed]:
+            doc_id = f"synth{copy:05d}_{meta['doc_id']}"
+            new_id = f"s{copy:05d}-{cid}"
+            v = vec + nprng.normal(0.0, NOISE, vec.shape).astype(np.float32)
+            new_meta = {k: val for k, val in meta.items() if k != "raw"}
+            new_meta.update(doc_id=doc_id, title=f"{meta['title']} (kopie {copy})")
+            batch.append((new_id, vary(text, rng), new_meta, v / np.linalg.norm(v)))
+            entry = store.manifest.setdefault(doc_id, {
+                "sha256": "synthetic", "path": "", "kind": "txt", "pages": None, "chunk_ids": [],
+                "meta": {**real_docs[meta["doc_id"]].get("meta", {}), "title": new_meta["title"]},
+            })
+            entry["chunk_ids"].append(new_id)
+        needed -= min(needed, len(originals))
+        while len(batch) >= BATCH or (batch and needed <= 0):
+            part, batch = batch[:BATCH], batch[BATCH:]
+            col.upsert(ids=[p[0] for p in part], documents=[p[1] for p in part],
+                       metadatas=[p[2] for p in part], embeddings=np.stack([p[3] for p in part]))
+    write_s = time.perf_counter() - start
+    store._save_manifest()  # Store has no public bulk add; the manifest is written once here
+    t0 = time.perf_counter()
+    store.rebuild_lexical()
+    lexical_s = time.perf_counter() - t0
+    return {"added": col.count() - before, "write_s": write_s, "lexical_s": lexical_s}
+
+
+# --- queries --------------------------------------------------------------------------------
+
+def bench_queries(settings, questions: list[str]) -> dict:
+    """Warm p50/p95 seconds of kb.api.search and kb.api.ask over ``questions``."""
+    from kb import api
+
+    t0 = time.perf_counter()
+    retriever = api.get_retriever(settings)  # loads the index (the embedder is cached)
+    load_s = time.perf_counter() - t0
+    for q in questions[:3]:  # warm up
+        api.search(q, settings=settings)
+        api.ask(q, settings=settings)
+    timings: dict[str, list[float]] = {"search": [], "ask": []}
+    for q in questions:
+        for name, fn in (("search", api.search), ("ask", api.ask)):
+            t0 = time.perf_counter()
+            fn(q, settings=settings)
+            timings[name].append(time.perf_counter() - t0)
+    return {
+        "chunks": retriever.collection.count(),
+        "load_s": load_s,
+        **{f"{n}_{p}": percentile(v, int(p[1:])) for n, v in timings.items() for p in ("p50", "p95")},
+        "rss_mb": rss_mb(),
+    }
+
+
+# --- report ---------------------------------------------------------------------------------
+
+def markdown(result: dict) -> str:
+    ing, m = result["ingest"], result["machine"]
+    lines = [
+        "# Benchmarks Kennisbank Passend Onderwijs",
+        "",
+        f"{result['created']} · {m['cpus']} cores (os.cpu_count()) · load average {m['load_before']} → {m['load_after']} · "
+        f"model {result['model']} (load {result['model_load_s']:.1f} s)",
+        "",
+        "## Ingest (bundled corpus, fresh index)",
+        "",
+        "| chunks | end to end s | chunks/s | encode only s | chunks/s | encode share | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+        f"| {ing['chunks']} | {ing['ingest_s']:.1f} | {ing['ingest_chunks_per_s']:.1f} | {ing['encode_s']:.1f} | "
+        f"{ing['encode_chunks_per_s']:.1f} | {ing['encode_share']:.0%} | {ing['peak_rss_mb']:.0f} |",
+        "",
+        f"## Query latency (warm, {result['queries']} gold questions; seconds)",
+        "",
+        "| chunks | search p50 | search p95 | ask p50 | ask p95 | index load s | grow s (write + BM25) | RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for q in result["query"]:
+        g = q.get("grow")
+        grow_s = f"{g['write_s']:.0f} + {g['lexical_s']:.0f}" if g else "–"
+        lines.append(f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
+                     f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |")
+    lines += ["", f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.", ""]
+    return "\n".join(lines)
+
+
+def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) -> dict:
+    from kb.config import Settings
+    from kb.embedding import load_embedder
+
+    started = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    questions = [i["question"] for i in load_gold(gold) if not i.get("context_question")][:n_queries]
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+        settings = Settings.from_env(home=Path(tmp) / "kbhome")
+        t0 = time.perf_counter()
+        embedder = load_embedder(settings)
+        model_load_s = time.perf_counter() - t0
+        print("ingest…", file=sys.stderr, flush=True)
+        ingest = bench_ingest(settings, embedder)
+        query = [bench_queries(settings, questions)]
+        for size in sorted(s for s in sizes if s > ingest["chunks"]):
+            print(f"grow to {size:,} chunks…", file=sys.stderr, flush=True)
+            grown = grow(settings, embedder, size)
+            query.append({**bench_queries(settings, questions), "grow": grown})
+        from kb import api
+
+        api.forget_retrievers()
+    result = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]},
+        "model": embedder.name,
+        "model_load_s": model_load_s,
+        "queries": len(questions),
+        "ingest": ingest,
+        "query": query,
+        "peak_rss_mb": peak_rss_mb(),
+        "seconds": time.perf_counter() - started,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    (out / "bench.md").write_text(markdown(result), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="index sizes (chunks) beyond the corpus, comma-separated")
+    parser.add_argument("--queries", type=int, default=60, help="gold-set questions timed per size")
+    parser.add_argument("--out", type=Path, default=Path("eval/out/bench"), help="folder for bench.json and bench.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    result = run(sizes, args.queries, args.out)
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Data passed along the ingest pipeline: files → documents → blocks → chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Page:
+    """One page of a PDF, or the whole text of a .txt/.md file (number None)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass
+class Document:
+    """A loaded file before cleaning."""
+
+    doc_id: str  # stable id: the file name (e.g. "001_c189e2559444eabf.txt")
+    path: str
+    kind: str  # "pdf" | "txt" | "md"
+    pages: list[Page]
+    sha256: str
+    meta: dict = field(default_factory=dict)  # title, author, year, doc_type, sectors
+
+
+@dataclass
+class Block:
+    """A unit of clean text: a heading, a paragraph or a whole list.
+
+    ``raw`` is the text as it stood in the file before cleaning, kept for display.
+    ``page`` is the 1-based PDF page the block starts on (None for .txt/.md).
+    ``level`` is the heading level (1 = top) for headings, 0 otherwise.
+    """
+
+    kind: str  # "heading" | "paragraph" | "list"
+    text: str
+    raw: str = ""
+    page: int | None = None
+    level: int = 0
+
+
+@dataclass
+class Chunk:
+    """A passage as stored in the index."""
+
+    chunk_id: str
+    doc_id: str
+    text: str  # clean passage text, shown and cited
+    header: str  # contextual header embedded with the text: title + section
+    raw: str  # original text for display where cleaning changed it
+    section: str  # section path, " > "-joined headings
+    position: int  # order of the chunk in its document
+    page: int | None = None
+    page_end: int | None = None
+    meta: dict = field(default_factory=dict)  # title, year, doc_type, sectors, ...
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.header}\n{self.text}" if self.header else self.text

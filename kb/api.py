@@ -1,0 +1,79 @@
+"""The Python API that the CLI, the app and the tests call.
+
+    >>> import kb
+    >>> report = kb.ingest()                      # bundled corpus → index under .kb/
+    >>> hits = kb.search("wat is een opp", k=5)  # list of passage dicts
+"""
+
+from __future__ import annotations
+
+import threading
+
+from kb.config import Settings
+from kb.indexer import IngestReport, ingest  # noqa: F401  (re-exported)
+from kb.retrieve import Retriever
+
+_lock = threading.Lock()
+_retrievers: dict[tuple, tuple[float, Retriever]] = {}
+
+
+def get_retriever(settings: Settings | None = None) -> Retriever:
+    """One loaded retriever per (index, model); reloaded when the index changed."""
+    settings = settings or Settings.from_env()
+    key = (str(settings.home.resolve()), settings.embed_model, settings.collection)
+    stamp = _manifest_stamp(settings)
+    with _lock:
+        cached = _retrievers.get(key)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, Retriever(settings))
+            _retrievers[key] = cached
+        return cached[1]
+
+
+def _manifest_stamp(settings: Settings) -> float:
+    """Changes whenever an ingest wrote to the index, so a loaded retriever is refreshed."""
+    try:
+        return settings.manifest_path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def forget_retrievers() -> None:
+    with _lock:
+        _retrievers.clear()
+
+
+def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[dict]:
+    """The ``k`` best passages for ``query`` as dicts (see ``kb search --json``)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    hits = get_retriever(settings).search(query, k=k, filters=filters)
+    return [h.as_dict(i + 1) for i, h in enumerate(hits)]
+
+
+def ask(
+    question: str,
+    history: list[dict] | None = None,
+    persona: str | None = None,
+    filters=None,
+    settings: Settings | None = None,
+    on_token=None,
+) -> dict:
+    """Answer a Dutch question from the sources, with citations, or abstain.
+
+    Returns the answer object of ``kb ask --json``: ``question``, ``answer``,
+    ``abstained``, ``mode``, ``citations`` and ``retrieved`` (plus ``notice``,
+    ``terms`` and, per persona, ``lead`` or ``bullets``).
+    """
+    from kb.ask import answer_question
+
+    q = (question or "").strip()
+    if not q or not any(c.isalnum() for c in q):
+        # no retrieval (and no model load) needed to answer an empty question
+        from kb.conversation import normalise_question
+
+        return {"question": question, "answer": normalise_question(q)[1], "abstained": True,
+                "mode": "extractive", "citations": [], "retrieved": [], "persona": persona,
+                "notice": None, "terms": []}
+    return answer_question(get_retriever(settings), question, history, persona, filters, on_token=on_token)

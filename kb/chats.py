@@ -1,0 +1,200 @@
+"""Conversations and answer feedback of the app, in one SQLite file under ``KB_HOME``.
+
+A conversation is a list of turns (a question and the full answer object of
+:func:`kb.api.ask`). Feedback is kept per turn, together with a copy of the question,
+the answer and the cited passages, so that an export stands on its own even after the
+conversation is gone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+from kb.config import Settings
+
+DB_NAME = "gesprekken.sqlite3"
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+FEEDBACK_FIELDS = ("id", "created", "updated", "conversation", "turn", "score", "rating",
+                   "comment", "persona", "mode", "abstained", "question", "answer", "citations")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    created REAL NOT NULL,
+    persona TEXT,
+    question TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation, id);
+CREATE TABLE IF NOT EXISTS feedback (
+    turn INTEGER PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    score INTEGER,
+    comment TEXT NOT NULL DEFAULT '',
+    persona TEXT,
+    mode TEXT,
+    abstained INTEGER,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL
+);
+"""
+
+
+def valid_id(value: str | None) -> bool:
+    return bool(value) and bool(_ID.match(value))
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ChatStore:
+    """Small and thread-safe: every call opens its own connection."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_settings(cls, settings: Settings | None = None) -> "ChatStore":
+        settings = settings or Settings.from_env()
+        return cls(settings.home / DB_NAME)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    # --- conversations ---------------------------------------------------------------
+    def ensure(self, conversation: str) -> str:
+        """Create the conversation if it does not exist yet; return its id."""
+        if not valid_id(conversation):
+            raise ValueError(f"invalid conversation id: {conversation!r}")
+        now = time.time()
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT OR IGNORE INTO conversations (id, created, updated) VALUES (?, ?, ?)",
+                       (conversation, now, now))
+        return conversation
+
+    def add_turn(self, conversation: str, question: str, result: dict, persona: str | None = None) -> int:
+        self.ensure(conversation)
+        now = time.time()
+        public = {k: v for k, v in result.items() if not k.startswith("_")}
+        with closing(self._connect()) as db, db:
+            cur = db.execute(
+                "INSERT INTO turns (conversation, created, persona, question, result) VALUES (?, ?, ?, ?, ?)",
+                (conversation, now, persona, question, json.dumps(public, ensure_ascii=False)),
+            )
+            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
+            return int(cur.lastrowid)
+
+    def turns(self, conversation: str) -> list[dict]:
+        """The turns in order: {id, created, persona, question, result}."""
+        if not valid_id(conversation):
+            return []
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, created, persona, question, result FROM turns WHERE conversation = ? ORDER BY id",
+                (conversation,),
+            ).fetchall()
+        return [{**dict(r), "result": json.loads(r["result"])} for r in rows]
+
+    def history(self, conversation: str) -> list[dict]:
+        """The conversation as chat messages for :func:`kb.api.ask`."""
+        out: list[dict] = []
+        for t in self.turns(conversation):
+            out.append({"role": "user", "content": t["question"]})
+            out.append({"role": "assistant", "content": t["result"].get("answer", "")})
+        return out
+
+    # --- feedback --------------------------------------------------------------------
+    def save_feedback(self, turn: int, score: int | None = None, comment: str | None = None) -> None:
+        """Record or update the feedback on one answer (score: 1 = goed, 0 = niet goed).
+
+        ``None`` leaves the stored value as it is, so score and comment can be given apart.
+        """
+        with closing(self._connect()) as db, db:
+            row = db.execute(
+                "SELECT conversation, persona, question, result FROM turns WHERE id = ?", (turn,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no such turn: {turn}")
+            result = json.loads(row["result"])
+            now = time.time()
+            db.execute(
+                """INSERT INTO feedback (turn, conversation, created, updated, score, comment, persona,
+                                         mode, abstained, question, answer, citations)
+                   VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(turn) DO UPDATE SET
+                       updated = excluded.updated,
+                       score = COALESCE(?, feedback.score),
+                       comment = COALESCE(?, feedback.comment)""",
+                (turn, row["conversation"], now, now, score, comment, row["persona"],
+                 result.get("mode"), int(bool(result.get("abstained"))), row["question"],
+                 result.get("answer", ""), json.dumps(_cited(result), ensure_ascii=False),
+                 score, comment),
+            )
+
+    def feedback_for(self, turn: int) -> dict | None:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT score, comment FROM feedback WHERE turn = ?", (turn,)).fetchone()
+        return dict(row) if row else None
+
+    def feedback(self) -> list[dict]:
+        """All feedback, oldest first, with the cited passages as a list."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT rowid AS id, * FROM feedback ORDER BY created, turn").fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["citations"] = json.loads(d["citations"])
+            d["abstained"] = bool(d["abstained"])
+            d["rating"] = {1: "goed", 0: "niet goed"}.get(d["score"], "")
+            d["created"] = _iso(d["created"])
+            d["updated"] = _iso(d["updated"])
+            out.append({k: d.get(k) for k in FEEDBACK_FIELDS})
+        return out
+
+
+def export_feedback(rows: list[dict], fmt: str = "jsonl") -> str:
+    """The feedback as JSON Lines or CSV (citations as JSON in one column)."""
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=FEEDBACK_FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "citations": json.dumps(r["citations"], ensure_ascii=False)})
+        return buf.getvalue()
+    raise ValueError(f"unknown format: {fmt}")
+
+
+def _cited(result: dict) -> list[dict]:
+    keep = ("n", "source", "title", "year", "doc_type", "page", "section", "quote", "text", "chunk_id")
+    return [{k: c.get(k) for k in keep} for c in result.get("citations") or []]
+
+
+def _iso(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(ts)) if ts else ""

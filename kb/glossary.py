@@ -1,0 +1,64 @@
+"""The Dutch domain glossary: abbreviations and terms of passend onderwijs.
+
+Used for query expansion (a parent types "opp", the reports say
+"ontwikkelingsperspectief") and shown to users as the "Begrippenlijst".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from kb.text import fold
+
+GLOSSARY_FILE = Path(__file__).with_name("glossary.json")
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str  # the short form users type: "opp"
+    full: str  # the full form the documents use: "ontwikkelingsperspectief"
+    variants: tuple[str, ...]
+    uitleg: str  # short Dutch explanation
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.term, self.full, *self.variants)))
+
+
+@lru_cache(maxsize=1)
+def load_glossary() -> tuple[Term, ...]:
+    data = json.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        Term(d["term"], d["full"], tuple(d.get("variants", ())), d["uitleg"]) for d in data
+    )
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern, Term], ...]:
+    out = []
+    for t in load_glossary():
+        forms = sorted({fold(f) for f in t.forms}, key=len, reverse=True)
+        alt = "|".join(re.escape(f) for f in forms)
+        out.append((re.compile(rf"(?<![\w])(?:{alt})(?![\w])"), t))
+    return tuple(out)
+
+
+def find_terms(text: str) -> list[Term]:
+    """Glossary terms that occur in ``text`` (by any of their forms)."""
+    folded = fold(text)
+    return [t for pat, t in _patterns() if pat.search(folded)]
+
+
+def expand_query(query: str) -> str:
+    """The query plus the other forms of each glossary term in it, for lexical search."""
+    extra: list[str] = []
+    folded = fold(query)
+    for t in find_terms(query):
+        for form in (t.full, t.term):
+            if fold(form) not in folded and len(form) > 2:
+                extra.append(form)
+    return query if not extra else f"{query} {' '.join(dict.fromkeys(extra))}"

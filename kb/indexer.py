@@ -1,0 +1,201 @@
+"""Ingest: files → documents → clean blocks → chunks → embeddings → index.
+
+Incremental: a file whose content hash is in the manifest is skipped, a changed file
+replaces its document, and with ``prune`` documents whose file is gone are deleted.
+A file that fails is reported with its name and the reason; the others are indexed
+and whatever was indexed before survives.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ingest.catalog import describe
+from ingest.chunk import chunk_blocks
+from ingest.clean import clean_pages
+from ingest.loaders import LoadError, file_sha256, is_supported, load_file
+from ingest.types import Block, Chunk
+from kb.config import Settings
+
+# progress(stage, done, total, label); stage is "files" or "chunks"
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks: int = 0  # chunks embedded and written in this run
+    total_chunks: int = 0  # chunks in the index afterwards
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.files} bestanden",
+            f"{len(self.added)} nieuw",
+            f"{len(self.updated)} gewijzigd",
+            f"{len(self.unchanged)} ongewijzigd",
+        ]
+        if self.removed:
+            parts.append(f"{len(self.removed)} verwijderd")
+        parts += [
+            f"{len(self.skipped)} overgeslagen",
+            f"{len(self.failed)} mislukt",
+            f"{self.chunks} passages ingebed",
+            f"{self.total_chunks} passages in de index",
+            f"{self.seconds:.1f} s",
+        ]
+        return ", ".join(parts)
+
+
+@dataclass
+class _Prepared:
+    doc_id: str
+    path: str
+    entry: dict
+    chunks: list[Chunk]
+    blocks: list[Block]
+    status: str  # "added" | "updated"
+
+
+def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Expand folders; unsupported files are recorded as skipped."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                    if f.name in ("metadata.json", "README.md") and f.parent == p:
+                        continue  # the corpus' own catalogue and notes
+                    _add(f, found, report)
+        elif p.exists():
+            _add(p, found, report)
+        else:
+            report.failed.append((str(p), "bestand of map bestaat niet"))
+    return found
+
+
+def _add(f: Path, found: list[Path], report: IngestReport) -> None:
+    if is_supported(f):
+        found.append(f)
+    else:
+        report.skipped.append((str(f), f"bestandstype '{f.suffix or '(geen)'}' wordt niet ondersteund"))
+
+
+def prepare(path: Path, settings: Settings) -> tuple[list[Block], list[Chunk], dict]:
+    """Load, clean, describe and chunk one file (no index access)."""
+    doc = load_file(path)
+    blocks = clean_pages(doc.pages)
+    if not any(b.text.strip() for b in blocks if b.kind != "heading"):
+        raise LoadError(path, "na het opschonen bleef er geen tekst over om te doorzoeken")
+    meta = describe(doc, blocks)
+    chunks = chunk_blocks(doc.doc_id, blocks, meta, settings.chunk_size, settings.chunk_overlap)
+    if not settings.context_headers:
+        for c in chunks:
+            c.header = ""
+    entry = {"sha256": doc.sha256, "path": str(Path(path).resolve()), "kind": doc.kind, "meta": meta,
+             "pages": len(doc.pages) if doc.kind == "pdf" else None}
+    return blocks, chunks, entry
+
+
+def ingest(
+    paths: Iterable[Path] | None = None,
+    settings: Settings | None = None,
+    rebuild: bool = False,
+    prune: bool = False,
+    progress: Progress | None = None,
+    embedder=None,
+) -> IngestReport:
+    """Bring the index in step with the given files (default: the bundled corpus)."""
+    from kb.embedding import load_embedder
+    from kb.store import Store
+
+    settings = settings or Settings.from_env()
+    progress = progress or (lambda *a: None)
+    start = time.perf_counter()
+    report = IngestReport()
+    paths = [Path(p) for p in paths] if paths else [settings.corpus_dir]
+
+    store = Store(settings, create=True)
+    embedder = embedder or load_embedder(settings)
+    if rebuild:
+        store.reset()
+    else:
+        store.check_model(embedder.name)
+    store.collection(model=embedder.name)
+    store.reconcile()
+
+    files = discover(paths, report)
+    report.files = len(files)
+    by_id: dict[str, Path] = {}
+    todo: list[_Prepared] = []
+    for i, f in enumerate(files):
+        progress("files", i, len(files), f.name)
+        doc_id = f.name
+        if doc_id in by_id:
+            report.failed.append((str(f), f"een ander bestand met dezelfde naam is al verwerkt ({by_id[doc_id]}); geef het een unieke naam"))
+            continue
+        by_id[doc_id] = f
+        known = store.manifest.get(doc_id)
+        try:
+            if known and known.get("sha256") == file_sha256(f):
+                report.unchanged.append(doc_id)
+                continue
+            blocks, chunks, entry = prepare(f, settings)
+        except LoadError as e:
+            report.failed.append((str(f), e.reason))
+            continue
+        except Exception as e:  # an unexpected problem in one file must not stop the others
+            report.failed.append((str(f), f"onverwachte fout bij verwerken: {type(e).__name__}: {e}"))
+            continue
+        todo.append(_Prepared(doc_id, str(f), entry, chunks, blocks, "updated" if known else "added"))
+    progress("files", len(files), len(files), "")
+
+    _embed_and_write(todo, store, embedder, settings, report, progress)
+
+    if prune:
+        for doc_id, entry in sorted(store.documents().items()):
+            if not Path(entry.get("path", "")).exists():
+                store.delete_document(doc_id)
+                report.removed.append(doc_id)
+
+    if report.added or report.updated or report.removed or rebuild or store.lexical_stale():
+        store.rebuild_lexical()
+    report.total_chunks = store.count()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _embed_and_write(todo: list[_Prepared], store, embedder, settings: Settings, report: IngestReport, progress: Progress) -> None:
+    """Embed all new chunks in batches across documents; write each document when complete."""
+    total = sum(len(p.chunks) for p in todo)
+    done = 0
+    batch = max(1, settings.batch_size) * 4
+    for prep in todo:
+        texts = [c.embed_text for c in prep.chunks]
+        vectors = []
+        try:
+            for i in range(0, len(texts), batch):
+                progress("chunks", done, total, prep.doc_id)
+                vectors.extend(embedder.embed_passages(texts[i : i + batch]))
+                done += len(texts[i : i + batch])
+            store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks)
+        except Exception as e:
+            report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))
+            continue
+        report.chunks += len(prep.chunks)
+        (report.added if prep.status == "added" else report.updated).append(prep.doc_id)
+    progress("chunks", total, total, "")

@@ -1,0 +1,57 @@
+"""Generative mode: a language model writes the answer; we check every [n] it cites."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from kb.config import Settings
+from kb.llm import LLMError, build_messages, check_citations, stream_chat
+from kb.retrieve import Hit
+from kb.sentences import sentences
+from kb.text import analyze
+
+LLM_PASSAGES = 5
+
+
+def generative_answer(settings: Settings, question: str, hits: list[Hit], history, result: dict,
+                      on_token: Callable[[str], None] | None = None) -> bool:
+    """Fill ``result`` with a checked generative answer; False (with a notice) to fall back."""
+    from kb.ask import _passage
+
+    passages = [_passage(h) for h in hits[:LLM_PASSAGES]]
+    try:
+        reply = stream_chat(settings, build_messages(question, passages, history), on_token)
+    except LLMError as e:
+        result["notice"] = _join(result.get("notice"), f"Het taalmodel gaf geen antwoord ({e}); hieronder het extractieve antwoord.")
+        return False
+    ok, reason, cited = check_citations(reply, passages)
+    if not ok:
+        result["notice"] = _join(result.get("notice"), f"Het antwoord van het taalmodel kon niet worden gecontroleerd ({reason}); hieronder het extractieve antwoord.")
+        return False
+    if not cited:  # the model said the sources do not answer it
+        return False
+    result["mode"] = "llm"
+    result["abstained"] = False
+    result["answer"] = reply.strip()
+    result["citations"] = []
+    for new_n, old_n in enumerate(cited, start=1):
+        p = passages[old_n - 1]
+        claims = [s for s in re.split(r"(?<=[.!?])\s+", reply) if f"[{old_n}]" in s]
+        quote = _supporting_sentence(p["text"], " ".join(claims))
+        result["citations"].append({"n": new_n, **p, "quote": quote, "quotes": [quote],
+                                    "chunk_id": hits[old_n - 1].chunk_id})
+        result["answer"] = result["answer"].replace(f"[{old_n}]", f"[#{new_n}]")
+    result["answer"] = result["answer"].replace("[#", "[")
+    return True
+
+
+def _supporting_sentence(passage: str, claim: str) -> str:
+    """The sentence of the passage that shares most content words with the claim."""
+    target = set(analyze(claim))
+    best = max(sentences(passage) or [passage], key=lambda s: len(target & set(analyze(s))))
+    return best
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a} {b}" if a else b

@@ -1,0 +1,169 @@
+"""Hybrid retrieval: dense (E5 via Chroma) and BM25 (Dutch stems), fused by weighted RRF.
+
+Filters (document, type, year range, sector) apply to both sides before fusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.config import Settings
+from kb.store import Store
+
+RRF_K = 60
+CANDIDATES = 50
+
+
+@dataclass
+class Filters:
+    docs: list[str] = field(default_factory=list)  # doc ids (file names)
+    doc_types: list[str] = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+    sectors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_any(cls, f) -> "Filters":
+        if f is None:
+            return cls()
+        if isinstance(f, Filters):
+            return f
+
+        def as_list(v):
+            if v is None or v == "":
+                return []
+            return [v] if isinstance(v, str) else list(v)
+
+        return cls(
+            docs=as_list(f.get("docs", f.get("doc"))),
+            doc_types=as_list(f.get("doc_types", f.get("doc_type", f.get("type")))),
+            year_from=f.get("year_from"),
+            year_to=f.get("year_to"),
+            sectors=as_list(f.get("sectors", f.get("sector"))),
+        )
+
+    def empty(self) -> bool:
+        return not (self.docs or self.doc_types or self.sectors or self.year_from or self.year_to)
+
+    def where(self) -> dict | None:
+        """The filter as a Chroma ``where`` clause."""
+        conds: list[dict] = []
+        if self.docs:
+            conds.append({"doc_id": {"$in": self.docs}})
+        if self.doc_types:
+            conds.append({"doc_type": {"$in": self.doc_types}})
+        if self.year_from:
+            conds.append({"year": {"$gte": int(self.year_from)}})
+        if self.year_to:
+            conds.append({"year": {"$lte": int(self.year_to)}})
+        if self.sectors:
+            ors = [{f"sector_{s}": True} for s in self.sectors]
+            conds.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if not conds:
+            return None
+        return conds[0] if len(conds) == 1 else {"$and": conds}
+
+    def allows(self, meta: dict) -> bool:
+        if self.docs and meta.get("doc_id") not in self.docs:
+            return False
+        if self.doc_types and meta.get("doc_type") not in self.doc_types:
+            return False
+        year = meta.get("year") or 0
+        if self.year_from and year < int(self.year_from):
+            return False
+        if self.year_to and year > int(self.year_to):
+            return False
+        if self.sectors and not any(meta.get(f"sector_{s}") for s in self.sectors):
+            return False
+        return True
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    score: float
+    text: str
+    meta: dict
+    dense: float = 0.0  # cosine similarity with the query (0 if not in the dense list)
+    lexical: float = 0.0  # BM25 score (0 if not in the lexical list)
+
+    def as_dict(self, rank: int) -> dict:
+        m = self.meta
+        return {
+            "rank": rank,
+            "score": round(float(self.score), 6),
+            "source": m.get("doc_id"),
+            "title": m.get("title"),
+            "year": m.get("year") or None,
+            "doc_type": m.get("doc_type"),
+            "page": m.get("page") or None,
+            "section": m.get("section") or "",
+            "text": self.text,
+            "chunk_id": self.chunk_id,
+        }
+
+
+class Retriever:
+    """Loaded once (model, collection, BM25); then :meth:`search` is cheap."""
+
+    def __init__(self, settings: Settings | None = None, embedder=None, store: Store | None = None):
+        from kb.embedding import load_embedder
+
+        self.settings = settings or Settings.from_env()
+        self.store = store or Store(self.settings)
+        self.embedder = embedder or load_embedder(self.settings)
+        self.store.check_model(self.embedder.name)
+        self.collection = self.store.collection()
+        self.lexical = self.store.lexical()
+        got = self.collection.get(ids=self.lexical.ids, include=["metadatas"]) if self.lexical.ids else {"ids": [], "metadatas": []}
+        by_id = dict(zip(got["ids"], got["metadatas"]))
+        self.metas = [by_id.get(cid, {}) for cid in self.lexical.ids]
+        self.weights = {"dense": 1.0, "lexical": 1.0}
+
+    def _mask(self, filters: Filters) -> np.ndarray | None:
+        if filters.empty():
+            return None
+        return np.array([filters.allows(m) for m in self.metas], dtype=bool)
+
+    def dense(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        if self.collection.count() == 0:
+            return []
+        q = self.embedder.embed_query(query)
+        res = self.collection.query(
+            query_embeddings=[list(map(float, q))],
+            n_results=min(n, self.collection.count()),
+            where=filters.where(),
+            include=["distances"],
+        )
+        return [(cid, 1.0 - d) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        scores = self.lexical.scores(query, self._mask(filters))
+        if not len(scores):
+            return []
+        top = np.argsort(-scores)[:n]
+        return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, query: str, k: int = 10, filters=None, mode: str = "hybrid",
+               lexical_query: str | None = None) -> list[Hit]:
+        """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"."""
+        filters = Filters.from_any(filters)
+        dense = self.dense(query, CANDIDATES, filters) if mode in ("hybrid", "dense") else []
+        lex = self.bm25(lexical_query or query, CANDIDATES, filters) if mode in ("hybrid", "bm25") else []
+        fused: dict[str, float] = {}
+        for weight, ranked in ((self.weights["dense"], dense), (self.weights["lexical"], lex)):
+            for rank, (cid, _) in enumerate(ranked):
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+        dense_s, lex_s = dict(dense), dict(lex)
+        best = sorted(fused, key=lambda c: -fused[c])[:k]
+        if not best:
+            return []
+        got = self.collection.get(ids=best, include=["documents", "metadatas"])
+        docs = dict(zip(got["ids"], zip(got["documents"], got["metadatas"])))
+        return [
+            Hit(cid, fused[cid], docs[cid][0], docs[cid][1], dense_s.get(cid, 0.0), lex_s.get(cid, 0.0))
+            for cid in best
+            if cid in docs
+        ]

@@ -1,0 +1,106 @@
+"""Dutch text analysis for lexical search: words, stems and compound parts.
+
+Dutch writes compounds as one word: a parent types "bezuiniging", the report says
+"bezuinigingsoperatie". :func:`analyze` therefore emits, next to the stem of each
+word, the stems of the known Dutch words it is composed of (checked against the
+wordfreq Dutch word list, with the linking letters -s-, -e- and -en-).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_stemmer = Stemmer.Stemmer("dutch")
+
+# Frequent function words that carry no topic; Snowball's Dutch stop list, trimmed of
+# words that matter in this domain (e.g. "geen", "niet" are kept for the answers).
+STOPWORDS = frozenset(
+    """de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er
+    maar om hem dan zou of wat mijn men dit zo door over ze zich bij ook tot je mij uit der
+    daar haar naar heb hoe heeft hebben deze u want nog zal me zij nu ge omdat iets worden
+    toch al waren veel meer doen toen moet ben zonder kan hun dus alles onder ja eens hier
+    wie werd altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon niets uw iemand
+    geweest andere welke wel waar wanneer waarom hoeveel kun mag moeten""".split()
+) | frozenset(
+    # conversational fillers in typed questions ("wat is dat nou eigenlijk precies?")
+    """eigenlijk nou precies gewoon echt even zoveel allemaal ergens niks best soms
+    misschien graag please hoor joh zeg eens dus""".split()
+)
+
+# Bump when analysis changes, so stored BM25 indexes are rebuilt.
+ANALYZER_VERSION = 2
+
+MIN_PART = 4  # shortest compound part we trust
+MIN_COMPOUND = 9  # shortest word we try to split
+LINKERS = ("", "s", "e", "en")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so "geëvalueerd" matches "geevalueerd"."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text))]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    from wordfreq import top_n_list
+
+    return frozenset(fold(w) for w in top_n_list("nl", 120_000) if len(w) >= MIN_PART)
+
+
+@lru_cache(maxsize=200_000)
+def compound_parts(word: str) -> tuple[str, ...]:
+    """Split a Dutch compound into known words: "bezuinigingsoperatie" → (bezuiniging, operatie).
+
+    Greedy on the longest known head, recursive on the tail; returns () if no full split.
+    """
+    if len(word) < MIN_COMPOUND or "-" in word:
+        return ()
+    lex = _lexicon()
+    for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+        head = word[:cut]
+        if head not in lex:
+            continue
+        rest = word[cut:]
+        for link in LINKERS:
+            if link and not rest.startswith(link):
+                continue
+            tail = rest[len(link):]
+            if len(tail) < MIN_PART:
+                continue
+            if tail in lex:
+                return (head, tail)
+            deeper = compound_parts(tail)
+            if deeper:
+                return (head, *deeper)
+    return ()
+
+
+@lru_cache(maxsize=200_000)
+def _analyze_word(word: str) -> tuple[str, ...]:
+    out = [_stemmer.stemWord(word)]
+    for part in word.split("-") if "-" in word else ():
+        if len(part) >= 2 and part not in STOPWORDS:
+            out.append(_stemmer.stemWord(part))
+    for part in compound_parts(word):
+        out.append(_stemmer.stemWord(part))
+    return tuple(out)
+
+
+def analyze(text: str) -> list[str]:
+    """Terms for BM25: stems of all non-stop words, plus stems of compound parts."""
+    terms: list[str] = []
+    for w in words(text):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        terms.extend(_analyze_word(w))
+    return terms

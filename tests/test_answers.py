@@ -1,0 +1,147 @@
+"""Extractive answers: citations that hold, abstention, personas and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from eval.gold import load_gold
+from kb.api import ask
+from kb.cli import main as cli
+from kb.config import PROJECT_ROOT
+
+GOLD = load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")
+
+
+def _history(item, settings):
+    if not item.get("context_question"):
+        return []
+    first = ask(item["context_question"], settings=settings)
+    return [{"role": "user", "content": item["context_question"]}, {"role": "assistant", "content": first["answer"]}]
+
+
+def _check_citations(result):
+    for c in result["citations"]:
+        assert c["quotes"], c
+        for q in c["quotes"]:
+            assert q in c["text"], f"cited sentence not in its passage: {q!r}"
+        assert f"[{c['n']}]" in result["answer"]
+    numbers = [c["n"] for c in result["citations"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_every_cited_sentence_occurs_in_its_cited_passage_for_the_whole_gold_set(corpus_settings):
+    answered = 0
+    for item in GOLD:
+        result = ask(item["question"], history=_history(item, corpus_settings), persona=None, settings=corpus_settings)
+        _check_citations(result)
+        answered += not result["abstained"]
+    assert answered >= len(GOLD) * 0.6
+
+
+@pytest.mark.parametrize("question,must", [
+    ("Wat is de zorgplicht?", "zorgplicht"),
+    ("wat zijn de zeven uitgangspunten van passend onderwijs", "gelijkwaardig partner"),
+    ("is het aantal thuiszitters gedaald door passend onderwijs?", "thuiszitters"),
+])
+def test_answerable_questions_are_answered_with_citations(corpus_settings, question, must):
+    result = ask(question, settings=corpus_settings)
+    assert not result["abstained"], result["answer"]
+    assert result["mode"] == "extractive"
+    assert must in result["answer"].lower()
+    assert result["citations"] and not result["citations"][0]["title"].endswith(".txt")
+    assert len(result["retrieved"]) == 10
+    _check_citations(result)
+
+
+@pytest.mark.parametrize("question", [
+    "Hoeveel euro krijgt een school in 2031 per leerling voor passend onderwijs?",
+    "Wat is het telefoonnummer van basisschool De Fontein?",
+    "Hoe werkt passend onderwijs in België?",
+])
+def test_unanswerable_questions_abstain_and_show_what_was_found(corpus_settings, question):
+    result = ask(question, persona="ouder", settings=corpus_settings)
+    assert result["abstained"], result["answer"]
+    assert result["citations"] == []
+    assert "staat niet in de bronnen" in result["answer"]
+    assert "Wel gevonden" in result["answer"] and result["retrieved"]
+    assert "onderwijsconsulenten" in result["answer"], "parents are pointed to where such questions are answered"
+
+
+def test_a_list_question_keeps_the_list_whole(corpus_settings):
+    result = ask("Wat zijn de zeven uitgangspunten van passend onderwijs?", settings=corpus_settings)
+    for item in ("ondersteuningsbehoefte is leidend", "leerling wordt gehoord", "gelijkwaardig partner",
+                 "dekkend netwerk", "administratieve belasting"):
+        assert item in result["answer"]
+
+
+def test_persona_changes_presentation_not_facts(corpus_settings):
+    q = "Wat is een opp?"
+    plain = ask(q, settings=corpus_settings)
+    parent = ask(q, persona="ouder", settings=corpus_settings)
+    trainer = ask(q, persona="trainer", settings=corpus_settings)
+    quotes = lambda r: [q for c in r["citations"] for q in c["quotes"]]  # noqa: E731
+    assert quotes(plain) == quotes(parent) == quotes(trainer)
+    assert parent["lead"] and "ontwikkelingsperspectief" in parent["lead"]
+    assert trainer["bullets"] and all(b.startswith("- ") for b in trainer["bullets"])
+    assert "Bronnen:" in trainer["answer"]
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "🙂🙂🙂", "???"])
+def test_empty_questions_get_a_clear_message(corpus_settings, question):
+    result = ask(question, settings=corpus_settings)
+    assert result["abstained"] and "Stel een vraag" in result["answer"]
+
+
+def test_a_very_long_question_is_cut_with_a_notice(corpus_settings):
+    result = ask("Wat is de zorgplicht van scholen? " * 600, settings=corpus_settings)
+    assert len("Wat is de zorgplicht van scholen? " * 600) > 20_000
+    assert "erg lang" in result["notice"]
+    assert not result["abstained"]
+
+
+def test_an_english_question_gets_a_dutch_answer(corpus_settings):
+    result = ask("What is the duty of care of schools in inclusive education?", settings=corpus_settings)
+    assert "Nederlands" in result["notice"]
+    _check_citations(result)
+
+
+def test_html_and_script_are_never_echoed(corpus_settings):
+    q = "<script>alert('x')</script> <b>Wat is de zorgplicht?</b>"
+    result = ask(q, settings=corpus_settings)
+    assert "<script>" not in result["answer"] and "<b>" not in result["answer"]
+    assert result["question"] == q, "the question itself is returned as data"
+    _check_citations(result)
+
+
+def test_cli_ask_json_and_batch(corpus_settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("KB_HOME", str(corpus_settings.home))
+    out = CliRunner().invoke(cli, ["ask", "Wat is een ontwikkelingsperspectief?", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert {"question", "answer", "abstained", "mode", "citations", "retrieved"} <= set(data)
+    assert {"n", "source", "title", "year", "page", "section", "text", "quote"} <= set(data["citations"][0])
+    assert {"rank", "score", "source", "title", "page", "section", "text", "chunk_id"} <= set(data["retrieved"][0])
+
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a", "question": "wat zijn de uitgangspunten van passend onderwijs", "history": []},
+        {"id": "b", "question": "welke daarvan gaat over ouders?", "history": [
+            {"role": "user", "content": "wat zijn de uitgangspunten van passend onderwijs"},
+            {"role": "assistant", "content": "..."}]},
+        {"id": "c", "question": ""},
+    ]) + "\n{kapot\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ask", "--batch", str(batch), "--out", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b", "c", None]
+    assert "gelijkwaardig partner" in lines[1]["answer"]
+    assert "ongeldige JSON" in lines[3]["error"]
+
+
+def test_ask_without_index_says_to_run_ingest(tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_HOME", str(tmp_path / "leeg"))
+    result = CliRunner().invoke(cli, ["ask", "Wat is de zorgplicht?"])
+    assert result.exit_code != 0 and "kb ingest" in result.output

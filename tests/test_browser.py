@@ -1,0 +1,119 @@
+"""End to end in a real headless Chromium: `streamlit run app.py`, ask, read a source.
+
+Uses Debian's Chromium (/usr/bin/chromium, `make browser`) driven by Playwright for
+Python; no browser is downloaded. Leaves screenshots in test-artifacts/: e2e.png (the
+answer with an opened source card) and e2e-lezer.png (the passage in its document).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kb.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUESTION = "Wat is een ontwikkelingsperspectief (opp)?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(corpus_settings, tmp_path):
+    """`streamlit run app.py` on a free port with the session index; always stopped."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_LLM_")}
+    env.update(KB_HOME=str(corpus_settings.home), KB_CORPUS=str(corpus_settings.corpus_dir))
+    log = (tmp_path / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"streamlit did not start:\n{(tmp_path / 'streamlit.log').read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser")
+def test_ask_and_open_a_source_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="nl-NL")
+            outside: list[str] = []
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+            page.goto(server)
+            box = page.locator('[data-testid="stChatInput"] textarea')
+            box.wait_for(timeout=240_000)  # the first run loads the model
+            assert page.get_by_text("Ouder of verzorger").is_visible()
+            page.get_by_text("Leraar of schoolteam").click()
+            box.fill(QUESTION)
+            box.press("Enter")
+
+            # an answer with an inline citation and source cards
+            page.locator("sup.kb-cite").first.wait_for(timeout=120_000)
+            answer = page.locator(".kb-answer").first.inner_text()
+            assert "[1]" in answer and "ontwikkelingsperspectief" in answer.lower()
+            assert page.get_by_text("Modus:").first.is_visible()
+            card = page.locator('[class*="st-key-t"][class*="-bron-1"]').first  # source card [1]
+            assert card.locator("mark").count() >= 1  # the cited sentence is highlighted
+
+            # open a source card: the text around the passage, then the passage in its document
+            card.get_by_text("Toon de tekst eromheen").click()
+            context = card.locator(".kb-context")
+            context.wait_for(timeout=30_000)
+            assert context.locator(".kb-doel mark").count() >= 1
+            page.locator('[data-testid="stChatMessage"]').first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / "e2e.png"))
+            card.get_by_role("button", name="Lees in het document").click()
+            target = page.locator(".kb-doc .kb-doel").first
+            target.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)  # smooth scrolling
+            box_ = target.bounding_box()
+            assert box_ is not None and 0 <= box_["y"] < 1500, box_  # scrolled into view
+            assert page.get_by_role("tab", name="Bronnen").get_attribute("aria-selected") == "true"
+            page.screenshot(path=str(ARTIFACTS / "e2e-lezer.png"))
+            assert not outside, f"the app contacted other hosts: {outside}"
+        finally:
+            browser.close()

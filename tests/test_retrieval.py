@@ -1,0 +1,97 @@
+"""Hybrid retrieval: Dutch stems and compounds, fusion, glossary, filters, follow-ups."""
+
+from __future__ import annotations
+
+from kb.api import get_retriever, search
+from kb.conversation import is_followup, resolve
+from kb.glossary import expand_query, find_terms, load_glossary
+from kb.text import analyze, compound_parts
+
+
+def test_compounds_are_split_into_known_dutch_words():
+    assert compound_parts("bezuinigingsoperatie") == ("bezuiniging", "operatie")
+    assert compound_parts("schoolondersteuningsprofiel") == ("school", "ondersteuning", "profiel")
+    assert compound_parts("thuiszitters") == ()
+    # a parent's "bezuiniging" and the report's "bezuinigingsoperatie" share a term
+    assert set(analyze("bezuiniging")) & set(analyze("de bezuinigingsoperatie"))
+
+
+def test_bm25_finds_a_compound_from_its_head(corpus_settings):
+    hits = get_retriever(corpus_settings).search("bezuiniging", k=5, mode="bm25")
+    assert any("bezuinigingsoperatie" in h.text for h in hits)
+
+
+def test_hybrid_fuses_dense_and_lexical_rankings(corpus_settings):
+    r = get_retriever(corpus_settings)
+    q = "verevening van de ondersteuningsmiddelen tussen regio's"
+    dense = [h.chunk_id for h in r.search(q, k=10, mode="dense")]
+    lexical = [h.chunk_id for h in r.search(q, k=10, mode="bm25")]
+    hybrid = r.search(q, k=10)
+    ids = [h.chunk_id for h in hybrid]
+    candidates = {h.chunk_id for mode in ("dense", "bm25") for h in r.search(q, k=50, mode=mode)}
+    assert set(ids) <= candidates, "fusion only ranks what one of the two sides found"
+    top = hybrid[0]
+    assert top.chunk_id in dense[:5] and top.chunk_id in lexical[:5], "the fused top is strong on both sides"
+    assert "verevening" in top.text.lower()
+    assert [h.score for h in hybrid] == sorted((h.score for h in hybrid), reverse=True)
+
+
+def test_glossary_expands_abbreviations():
+    assert "ontwikkelingsperspectief" in expand_query("wat is een opp")
+    assert "samenwerkingsverband" in expand_query("wie betaalt het swv?")
+    assert "intern begeleider" in expand_query("moet de ib'er helpen?")
+    assert [t.term for t in find_terms("Wat doet de school met het ontwikkelingsperspectief?")] == ["opp"]
+    terms = {t.term for t in load_glossary()}
+    assert {"opp", "sop", "swv", "ib'er", "so", "vso", "sbo", "lwoo", "pro", "thuiszitter", "zorgplicht",
+            "verevening", "arrangement", "basisondersteuning"} <= terms
+    assert all(t.uitleg for t in load_glossary())
+
+
+def test_an_abbreviation_finds_the_passage_that_spells_it_out(corpus_settings):
+    results = search("opp", k=5, settings=corpus_settings)
+    assert any("ontwikkelingsperspectief" in r["text"].lower() for r in results[:3])
+
+
+def test_filters_on_document_type_year_and_sector(corpus_settings):
+    q = "samenwerking met de jeugdhulp"
+    only_004 = search(q, k=10, filters={"docs": ["004_e6d995f045a2cb92.txt"]}, settings=corpus_settings)
+    assert only_004 and {r["source"] for r in only_004} == {"004_e6d995f045a2cb92.txt"}
+    pres = search(q, k=10, filters={"doc_types": ["presentatie"]}, settings=corpus_settings)
+    assert pres and {r["doc_type"] for r in pres} == {"presentatie"}
+    old = search(q, k=10, filters={"year_to": 2017}, settings=corpus_settings)
+    assert old and {r["year"] for r in old} == {2016}
+    recent = search(q, k=10, filters={"year_from": 2018}, settings=corpus_settings)
+    assert recent and {r["year"] for r in recent} == {2020}
+    mbo = search(q, k=10, filters={"sectors": ["mbo"]}, settings=corpus_settings)
+    assert mbo and {r["source"] for r in mbo} <= {"001_c189e2559444eabf.txt", "002_0c56365852a53764.txt"}
+    nothing = search(q, k=10, filters={"docs": ["bestaat-niet.pdf"]}, settings=corpus_settings)
+    assert nothing == []
+
+
+def test_followups_are_resolved_against_the_history():
+    history = [
+        {"role": "user", "content": "Wat zijn de uitgangspunten van passend onderwijs?"},
+        {"role": "assistant", "content": "Er zijn zeven uitgangspunten [1]."},
+    ]
+    assert is_followup("welke daarvan gaat over ouders?")
+    assert is_followup("en in het vo?")
+    assert not is_followup("Wat is de zorgplicht van een school?")
+    assert resolve("welke daarvan gaat over ouders?", history).startswith("Wat zijn de uitgangspunten")
+    assert resolve("Wat is de zorgplicht van een school?", history) == "Wat is de zorgplicht van een school?"
+    assert resolve("en in het vo?", []) == "en in het vo?"
+
+
+def test_a_followup_retrieves_what_the_user_means(corpus_settings):
+    from kb.api import ask
+
+    history = [{"role": "user", "content": "wat zijn de zeven uitgangspunten van passend onderwijs"},
+               {"role": "assistant", "content": "..."}]
+    result = ask("welke daarvan gaat over ouders?", history=history, settings=corpus_settings)
+    assert not result["abstained"]
+    assert "gelijkwaardig partner" in result["answer"]
+
+
+def test_search_json_fields_are_stable(corpus_settings):
+    (r,) = search("zorgplicht", k=1, settings=corpus_settings)
+    assert {"rank", "score", "source", "title", "page", "section", "text", "chunk_id"} <= set(r)
+    assert r["rank"] == 1 and not r["title"].endswith(".txt")
