@@ -8,6 +8,7 @@ documents and users is always escaped before it is shown (:mod:`kb.passages`).
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from kb import passages as P
 from kb.answer import ABSTAIN_PARENT, ABSTAIN_TEXT
 from kb.chats import ChatStore, new_id, valid_id
 from kb.config import Settings
+from kb.conversation import normalise_question
 from kb.export import conversation_markdown
 from kb.glossary import load_glossary
 from kb.store import IndexError_
@@ -27,7 +29,7 @@ from kb.store import IndexError_
 st.set_page_config(page_title="Kennisbank Passend Onderwijs", page_icon="📚")
 
 PERSONAS = {"ouder": "Ouder of verzorger", "leraar": "Leraar of schoolteam", "trainer": "Trainer of opleider"}
-TABS = [":material/chat: Vraag het", ":material/search: Zoeken", ":material/menu_book: Bronnen", ":material/dictionary: Begrippen"]
+TABS = [":material/chat: Vraag het", ":material/search: Zoeken", ":material/menu_book: Bronnen", ":material/dictionary: Begrippenlijst"]
 SECTORS = {"po": "Primair onderwijs (po)", "vo": "Voortgezet onderwijs (vo)", "so": "Speciaal onderwijs (so)", "mbo": "Middelbaar beroepsonderwijs (mbo)"}
 EXAMPLES = {
     "ouder": ["Wat is een ontwikkelingsperspectief (opp)?", "Wat doet een samenwerkingsverband?",
@@ -53,7 +55,13 @@ mark {background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px}
 .kb-doel {background: #eff6ff; border-left: 3px solid #3b82f6; padding: .3rem .6rem; scroll-margin-top: 5rem}
 .kb-doc h3, .kb-doc h4, .kb-doc h5, .kb-doc h6 {margin: 1rem 0 .4rem 0; scroll-margin-top: 5rem}
 [data-testid="InputInstructions"] {display: none}
+/* Streamlit's own English texts in the file uploader, in Dutch */
+[data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}
+[data-testid="stFileUploaderDropzone"] button p::after {content: "Bestanden kiezen"; font-size: .875rem}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+    content: "of sleep ze hierheen · PDF, TXT of MD · hoogstens 50 MB per bestand"; font-size: .8rem}
 </style>"""
+DUTCH = '<script>document.documentElement.lang = "nl";</script>'  # for screen readers and translation prompts
 
 # Our own script, never with user text: the only values in it are two integers.
 SCROLL = """<script>/* sprong {jump} */ (function() {{
@@ -78,8 +86,6 @@ def index_stamp() -> int:
 
 
 def has_index() -> bool:
-    import json
-
     try:
         manifest = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -106,18 +112,22 @@ def ingest_progress(bar):
     return progress
 
 
-def build_index_first_time() -> None:
+def build_index(rebuild: bool = False) -> None:
+    """Build the index from corpus/ (and earlier uploads) with a visible progress bar."""
     with build_lock():
-        if has_index():
-            return
+        if has_index() and not rebuild:
+            return  # another session built it meanwhile
         st.title("Kennisbank Passend Onderwijs", anchor=False)
-        with st.status("De kennisbank wordt voor het eerst opgebouwd…", expanded=True) as status:
+        label = "De kennisbank wordt opnieuw opgebouwd…" if rebuild else "De kennisbank wordt voor het eerst opgebouwd…"
+        with st.status(label, expanded=True) as status:
             st.write("Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
                      "de documenten worden gelezen en doorzoekbaar gemaakt.")
             bar = st.progress(0.0, text="Taalmodel laden…")
-            report = api.ingest(settings=settings, progress=ingest_progress(bar))
+            uploads = settings.home / "uploads"
+            paths = [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
+            report = api.ingest(paths, settings=settings, rebuild=rebuild, progress=ingest_progress(bar))
             for path, reason in report.failed:
-                st.error(f"{Path(path).name}: {reason}")
+                st.error(f"`{Path(path).name}`: {reason}")
             status.update(label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False)
 
 
@@ -136,13 +146,22 @@ def chat_store(home: str) -> ChatStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def doc_blocks(doc_id: str, stamp: int) -> list[dict]:
+def _blocks(home: str, stamp: int, doc_id: str) -> list[dict]:
     return retriever().store.read_blocks(doc_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def cached_search(query: str, filters: dict, k: int, stamp: int) -> list[dict]:
+def _search(home: str, stamp: int, query: str, filters: dict, k: int) -> list[dict]:
     return api.search(query, k=k, filters=filters, settings=settings)
+
+
+def doc_blocks(doc_id: str) -> list[dict]:
+    """The cleaned blocks of a document (headings, paragraphs, lists) for the reader."""
+    return _blocks(str(settings.home), index_stamp(), doc_id)
+
+
+def search(query: str, filters: dict | None = None, k: int = 10) -> list[dict]:
+    return _search(str(settings.home), index_stamp(), query, filters or {}, k)
 
 
 def documents() -> dict:
@@ -159,15 +178,20 @@ def note(text: str) -> None:
     st.html(f'<div class="kb-note">{esc(text)}</div>')
 
 
+def doc_type(m: dict) -> str:
+    t = m.get("doc_type") or ""
+    return "" if t == "onbekend" else t.capitalize()
+
+
 def meta_line(p: dict) -> str:
     place = f"p. {p['page']}" if p.get("page") else (f"“{p['section'].split(' > ')[-1]}”" if p.get("section") else "")
-    parts = [str(p.get("year") or "z.j."), (p.get("doc_type") or "").capitalize(), place]
+    parts = [str(p.get("year") or "z.j."), doc_type(p), place]
     return " · ".join(x for x in parts if x)
 
 
 def open_in_reader(doc_id: str, text: str = "", quotes: list[str] | None = None) -> None:
     """Button callback: switch to the Bronnen tab at the passage ``text`` of ``doc_id``."""
-    blocks = doc_blocks(doc_id, index_stamp())
+    blocks = doc_blocks(doc_id)
     span = P.locate(blocks, text) if text else None
     st.session_state.tab = TABS[2]
     st.session_state.lezer_doc = doc_id
@@ -193,7 +217,7 @@ def source_card(c: dict, key: str) -> None:
                 f'<div class="kb-meta">{esc(meta_line(c))}</div>'
                 f'<div class="kb-excerpt">{P.excerpt_html(text, P.quote_spans(text, quotes), 650)}</div>')
         with st.expander("Toon de tekst eromheen"):
-            blocks = doc_blocks(c["source"], index_stamp())
+            blocks = doc_blocks(c["source"])
             span = P.locate(blocks, text)
             if span:
                 before = P.blocks_html(blocks, span[0] - 2, span[0] - 1, css_class="kb-faint", anchors=False)
@@ -228,7 +252,7 @@ def show_answer(result: dict, turn_id: int | None, persona: str) -> None:
     key = f"t{turn_id}"
     if result.get("notice"):
         st.info(result["notice"], icon=":material/info:")
-    if result.get("query") and result["query"] != " ".join(result["question"].split()):
+    if result.get("query") and result["query"] != normalise_question(result["question"])[0]:
         note(f"Opgevat als vervolgvraag: “{result['query']}”")
     if result.get("abstained"):
         show_abstention(result, key, persona)
@@ -268,7 +292,7 @@ def feedback(turn_id: int) -> None:
     key = f"fb-{turn_id}"
 
     def save_score():
-        chats.save_feedback(turn_id, score=st.session_state[key] if st.session_state[key] is not None else None)
+        chats.save_feedback(turn_id, score=st.session_state[key])
         st.toast("Bedankt voor uw beoordeling!", icon=":material/thumb_up:")
 
     cols = st.columns([0.35, 0.65], vertical_alignment="center")
@@ -306,8 +330,11 @@ def ask_and_show(question: str, conversation: str, persona: str) -> None:
 
 def chat_tab(conversation: str, persona: str, prompt: str | None) -> None:
     turns = chat_store(str(settings.home)).turns(conversation)
-    if not turns and not prompt:
-        with st.chat_message("assistant"):
+    welcome = st.empty()  # emptied at once when the first question comes (no faded leftovers)
+    if turns or prompt:
+        welcome.empty()
+    else:
+        with welcome.container(), st.chat_message("assistant"):
             st.markdown(
                 "Hallo! Stel hieronder uw vraag over **passend onderwijs**. Ik zoek het antwoord in "
                 f"{len(documents())} onderzoeken en handreikingen en laat precies zien waar het staat. "
@@ -346,7 +373,7 @@ def search_tab() -> None:
     filters = {"docs": chosen, "doc_types": types, "sectors": sectors,
                "year_from": year_range[0] if year_range[0] != (years or [None])[0] else None,
                "year_to": year_range[1] if year_range[1] != (years or [None])[-1] else None}
-    hits = cached_search(query, filters, 10, index_stamp())
+    hits = search(query, filters)
     if not hits:
         st.info("Geen passages gevonden. Probeer andere woorden of minder filters.", icon=":material/search_off:")
         return
@@ -363,8 +390,10 @@ def search_tab() -> None:
 def documents_list() -> None:
     for doc_id, e in documents().items():
         m = e.get("meta", {})
-        facts = [m.get("author"), m.get("year"), (m.get("doc_type") or "").capitalize(),
-                 ", ".join(m.get("sectors") or []), f"{len(e.get('chunk_ids', []))} passages"]
+        n = len(e.get("chunk_ids", []))
+        uploaded = Path(e.get("path", "")).parent == (settings.home / "uploads").resolve()
+        facts = [m.get("author"), m.get("year"), doc_type(m), ", ".join(m.get("sectors") or []),
+                 f"{n} passage{'s' if n != 1 else ''}", f"eigen bestand {doc_id}" if uploaded else None]
         with st.container(border=True):
             text, button = st.columns([0.82, 0.18], vertical_alignment="center")
             text.html(f'<div class="kb-src-title">{esc(m.get("title") or doc_id)}</div>'
@@ -382,9 +411,9 @@ def reader() -> None:
 
     doc = st.selectbox("Document", list(docs), key="lezer_doc", on_change=reset,
                        format_func=lambda d: docs[d].get("meta", {}).get("title") or d)
-    blocks = doc_blocks(doc, index_stamp())
+    blocks = doc_blocks(doc)
     meta = docs[doc].get("meta", {})
-    note(" · ".join(str(x) for x in (meta.get("author"), meta.get("year"), (meta.get("doc_type") or "").capitalize()) if x))
+    note(" · ".join(str(x) for x in (meta.get("author"), meta.get("year"), doc_type(meta)) if x))
     by_page = P.pages(blocks)
     parts = by_page if by_page and st.toggle("Per pagina", key="lezer_paginas") else P.sections(blocks)
     if st.session_state.get("lezer_deel", -1) >= len(parts):
@@ -400,40 +429,44 @@ def reader() -> None:
 
 
 def upload() -> None:
-    with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:"):
+    messages = st.session_state.get("upload_meldingen", [])  # the result of the last upload
+    with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages)):
         st.caption("PDF-, tekst- en Markdown-bestanden. Ze worden alleen aan deze kennisbank toegevoegd.")
+        for kind, message in messages:
+            getattr(st, kind)(message)
         n = st.session_state.get("upload_n", 0)
         files = st.file_uploader("Kies bestanden", type=["pdf", "txt", "md"], accept_multiple_files=True,
                                  key=f"upload-{n}", max_upload_size=50)
-        if not files or not st.button("Toevoegen aan de kennisbank", type="primary"):
-            return
-        folder = settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        docs, paths, problems = documents(), [], []
-        for f in files:
-            name = re.sub(r"[^\w.\- ]", "_", Path(f.name).name).lstrip(".") or "document"
-            path = folder / name
-            if name in docs and Path(docs[name].get("path", "")).resolve() != path.resolve():
-                problems.append((name, "er staat al een document met deze bestandsnaam in de kennisbank; geef het bestand een andere naam"))
-                continue
-            path.write_bytes(f.getvalue())
-            paths.append(path)
-        report = None
-        if paths:
-            bar = st.progress(0.0, text="Bestanden verwerken…")
-            report = api.ingest(paths, settings=settings, progress=ingest_progress(bar), embedder=retriever().embedder)
-            bar.empty()
-            for path, reason in report.failed:
-                problems.append((Path(path).name, reason))
-                Path(path).unlink(missing_ok=True)
-        for name, reason in problems:
-            st.error(f"**{esc(name)}** is niet toegevoegd: {esc(reason)}", icon=":material/error:")
-        if report:
-            for name in report.added + report.updated:
-                st.success(f"**{esc(name)}** is toegevoegd en doorzoekbaar.", icon=":material/check_circle:")
-            for name in report.unchanged:
-                st.info(f"**{esc(name)}** stond al in de kennisbank.", icon=":material/info:")
-        st.session_state.upload_n = n + 1
+        if files and st.button("Toevoegen aan de kennisbank", type="primary"):
+            st.session_state.upload_meldingen = add_uploads(files)
+            st.session_state.upload_n = n + 1  # a fresh, empty uploader
+            st.rerun()
+
+
+def add_uploads(files) -> list[tuple[str, str]]:
+    """Save the files under KB_HOME/uploads and ingest them; (kind, message) per file."""
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    docs, paths, problems = documents(), [], []
+    for f in files:
+        name = re.sub(r"[^\w.\- ]", "_", Path(f.name).name).lstrip(".") or "document"
+        path = folder / name
+        if name in docs and Path(docs[name].get("path", "")).resolve() != path.resolve():
+            problems.append((name, "er staat al een document met deze bestandsnaam in de kennisbank; "
+                                   "geef het bestand een andere naam"))
+            continue
+        path.write_bytes(f.getvalue())
+        paths.append(path)
+    messages = []
+    if paths:
+        bar = st.progress(0.0, text="Bestanden verwerken…")
+        report = api.ingest(paths, settings=settings, progress=ingest_progress(bar), embedder=retriever().embedder)
+        for path, reason in report.failed + report.skipped:
+            problems.append((Path(path).name, reason))
+            Path(path).unlink(missing_ok=True)
+        messages += [("success", f"`{name}` is toegevoegd en doorzoekbaar.") for name in report.added + report.updated]
+        messages += [("info", f"`{name}` stond al in de kennisbank.") for name in report.unchanged]
+    return [("error", f"`{name}` is niet toegevoegd: {reason}") for name, reason in problems] + messages
 
 
 def docs_tab() -> None:
@@ -447,7 +480,9 @@ def docs_tab() -> None:
 
 # --- Begrippen ----------------------------------------------------------------------------------------
 def terms_tab() -> None:
-    st.caption("Afkortingen en begrippen uit passend onderwijs, kort uitgelegd. Open een begrip om te zien waar het in de bronnen wordt besproken.")
+    st.caption("Afkortingen en begrippen uit passend onderwijs, kort uitgelegd. "
+               "Open een begrip om te zien waar het in de bronnen wordt besproken.")
+
     def name(t):  # "opp" → "OPP", "ib'er" → "IB'er", "zorgplicht" → "Zorgplicht"
         return re.sub(r"^[a-z]+", lambda m: m.group().upper(), t.term) if len(t.term) <= 5 else t.term.capitalize()
 
@@ -457,7 +492,7 @@ def terms_tab() -> None:
         with box:
             st.html(f"<p>{esc(t.uitleg)}</p>")
             if box.open:
-                hits = cached_search(t.full, {}, 3, index_stamp())
+                hits = search(t.full, k=3)
                 if hits:
                     st.markdown("**In de bronnen**")
                 for h in hits:
@@ -474,12 +509,13 @@ def new_conversation() -> None:
 
 # --- the page -------------------------------------------------------------------------------------------
 st.html(CSS)
-if not has_index():
-    build_index_first_time()
+if st.session_state.pop("herbouwen", False) or not has_index():
+    build_index(rebuild=has_index())
 try:
     retriever()
-except IndexError_ as e:
+except IndexError_ as e:  # e.g. an index of an older version or another model
     st.error(str(e), icon=":material/error:")
+    st.button("De kennisbank nu opnieuw opbouwen", type="primary", on_click=st.session_state.update, kwargs={"herbouwen": True})
     st.stop()
 
 conversation = st.query_params.get("gesprek")
@@ -496,6 +532,7 @@ with st.sidebar:
     st.button("Nieuw gesprek", icon=":material/add_comment:", width="stretch", on_click=new_conversation)
     export_slot = st.empty()  # filled at the end, when this run's answer is stored too
     st.caption("Dit gesprek blijft bewaard als u de pagina ververst. De antwoorden zijn geen persoonlijk advies.")
+    st.html(DUTCH, unsafe_allow_javascript=True)
 
 tab_chat, tab_search, tab_docs, tab_terms = st.tabs(TABS, key="tab", on_change="rerun")
 prompt = st.chat_input("Stel uw vraag over passend onderwijs…", max_chars=1000) if tab_chat.open else None

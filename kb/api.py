@@ -76,4 +76,5 @@ def ask(
         return {"question": question, "answer": normalise_question(q)[1], "abstained": True,
                 "mode": "extractive", "citations": [], "retrieved": [], "persona": persona,
                 "notice": None, "terms": []}
-    return answer_question(get_retriever(settings), question, history, persona, filters, on_token=on_token)
+    return answer_question(get_retriever(settings), question, history, persona, filters,
+                           settings=settings, on_token=on_token)

@@ -22,7 +22,7 @@ RETRIEVE_K = 10
 
 # Calibrated on eval/gold.jsonl (see eval/README.md): below this evidence score the
 # sources do not answer the question.
-ABSTAIN_THRESHOLD = 0.86
+ABSTAIN_THRESHOLD = 0.88
 
 
 def _passage(h: Hit) -> dict:
@@ -77,7 +77,8 @@ def answer_question(
     terms = find_terms(query)
     result["terms"] = [{"term": t.term, "full": t.full, "uitleg": t.uitleg} for t in terms]
     expanded = expand_query(query) if glossary else query
-    hits = retriever.search(query, k=RETRIEVE_K, filters=filters, mode=retrieval_mode, lexical_query=expanded)
+    hits = retriever.search(query, k=RETRIEVE_K, filters=filters, mode=retrieval_mode,
+                            lexical_query=expanded)
     result["retrieved"] = [h.as_dict(i + 1) for i, h in enumerate(hits)]
 
     scorer = ex.Scorer(expanded, retriever.lexical.idf)

@@ -8,12 +8,13 @@ from kb.text import STOPWORDS, words
 
 MAX_QUESTION_CHARS = 1000
 
-# Words that point back to an earlier turn: "welke daarvan", "en in het vo?", "hoe zit dat".
-_REFERRING = {
-    "daarvan", "daarover", "daarbij", "daarin", "daarmee", "daar", "die", "dat", "deze", "dit",
-    "ze", "zij", "hun", "hen", "het", "ervan", "erover", "ermee", "hiervan", "hierover",
-    "welke", "wie", "waarom", "hoe", "ook", "nog",
+# Words that point back to an earlier turn: "welke daarvan", "hoe groot zijn ze daar?".
+_STRONG_ANAPHORA = {
+    "daarvan", "daarover", "daarbij", "daarin", "daarmee", "daaraan", "daarna", "daardoor", "daarvoor",
+    "ervan", "erover", "ermee", "eraan", "erin", "hiervan", "hierover", "hiermee", "hierin",
 }
+_WEAK_ANAPHORA = {"daar", "die", "dat", "deze", "dit", "ze", "zij", "hun", "hen", "hem", "haar", "zo'n", "dezelfde"}
+_QUESTION_WORDS = {"welke", "wie", "waarom", "hoe", "wat", "wanneer", "waar", "hoeveel"}
 _ENGLISH = {
     "the", "what", "is", "are", "how", "does", "do", "which", "who", "why", "when", "of",
     "and", "to", "in", "for", "with", "about", "school", "schools", "can", "my", "child",
@@ -49,15 +50,18 @@ def is_english(question: str) -> bool:
 
 
 def is_followup(question: str) -> bool:
+    """Whether a question only makes sense after the previous turn."""
     ws = words(question)
-    content = [w for w in ws if w not in STOPWORDS and w not in _REFERRING]
     if not ws:
         return False
-    if ws[0] in ("en", "maar", "dus", "ook") or question.strip().lower().startswith(("en ", "en,")):
+    content = [w for w in ws if w not in STOPWORDS and w not in _WEAK_ANAPHORA and w not in _QUESTION_WORDS]
+    if ws[0] in ("en", "maar", "ook", "dus"):
         return True
-    if any(w in ("daarvan", "daarover", "daarbij", "daarin", "daarmee", "ervan", "erover", "hiervan", "hierover") for w in ws):
+    if any(w in _STRONG_ANAPHORA for w in ws):
         return True
-    return len(content) <= 2 and len(ws) <= 8
+    if any(w in _WEAK_ANAPHORA for w in ws) and len(content) <= 3:
+        return True
+    return not content  # "waarom?", "hoe dan?"
 
 
 def resolve(question: str, history: list[dict] | None) -> str:

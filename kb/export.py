@@ -15,10 +15,11 @@ def md_text(text: str) -> str:
 
 
 def where(c: dict) -> str:
-    """'p. 4' or the section a passage is in ('' when neither is known)."""
+    """'p. 4' or the (innermost) section a passage is in; '' when neither is known."""
     if c.get("page"):
         return f"p. {c['page']}"
-    return c.get("section") or ""
+    section = (c.get("section") or "").split(" > ")[-1].strip()
+    return f"“{section}”" if section else ""
 
 
 def source_line(c: dict) -> str:
@@ -32,7 +33,7 @@ def source_line(c: dict) -> str:
 
 def _quote(c: dict) -> str:
     quotes = c.get("quotes") or ([c["quote"]] if c.get("quote") else [])
-    return "\n".join(f"  > “{md_text(' '.join(q.split()))}”" for q in quotes)
+    return "\n".join(f"   > “{md_text(' '.join(q.split()))}”" for q in quotes)
 
 
 def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend Onderwijs",
@@ -41,7 +42,7 @@ def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend On
     date = time.strftime("%d-%m-%Y", time.localtime(when or time.time()))
     out = [f"# {title}", "", f"Gesprek van {date}. Elk antwoord is samengesteld uit de bronnen;",
            "de nummers [n] verwijzen naar de bronnenlijst onder het antwoord.", ""]
-    all_sources: dict[tuple, dict] = {}
+    all_sources: dict[str, dict] = {}  # per document: the first citation and the places cited
     for i, t in enumerate(turns, start=1):
         r = t.get("result") or {}
         out += [f"## Vraag {i}: {md_text(t.get('question', ''))}", ""]
@@ -65,13 +66,20 @@ def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend On
                 q = _quote(c)
                 if q:
                     out.append(q)
-                key = (c.get("source"), c.get("page"), c.get("section"))
-                all_sources.setdefault(key, c)
+                doc = all_sources.setdefault(c.get("source") or c.get("title"), {"c": c, "places": []})
+                if where(c) and where(c) not in doc["places"]:
+                    doc["places"].append(where(c))
             out.append("")
     if all_sources:
         out += ["## Alle gebruikte bronnen", ""]
-        for c in sorted(all_sources.values(), key=lambda c: (str(c.get("title")), c.get("page") or 0, c.get("section") or "")):
-            out.append(f"- {source_line(c)}")
+        for doc in sorted(all_sources.values(), key=lambda d: str(d["c"].get("title"))):
+            c = doc["c"]
+            line = f"- {md_text(str(c.get('title') or c.get('source')))} ({c.get('year') or 'z.j.'})"
+            if c.get("doc_type"):
+                line += f", {md_text(str(c['doc_type']))}"
+            if doc["places"]:
+                line += "; geciteerd uit: " + "; ".join(md_text(p) for p in doc["places"])
+            out.append(line)
         out.append("")
     out += ["---", "", "*Gemaakt met de Kennisbank Passend Onderwijs. Controleer citaten in de oorspronkelijke documenten.*", ""]
     return "\n".join(out)

@@ -12,7 +12,7 @@ import numpy as np
 from kb.config import Settings
 from kb.store import Store
 
-RRF_K = 60
+RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
 CANDIDATES = 50
 
 

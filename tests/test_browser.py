@@ -92,6 +92,10 @@ def test_ask_and_open_a_source_in_chromium(server):
 
             # an answer with an inline citation and source cards
             page.locator("sup.kb-cite").first.wait_for(timeout=120_000)
+            export = page.get_by_role("button", name="Exporteer gesprek")
+            page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                                   "b => b.innerText.includes('Exporteer gesprek') && !b.disabled)", timeout=60_000)
+            assert export.is_enabled()  # the run is complete: the answer is stored
             answer = page.locator(".kb-answer").first.inner_text()
             assert "[1]" in answer and "ontwikkelingsperspectief" in answer.lower()
             assert page.get_by_text("Modus:").first.is_visible()
@@ -103,8 +107,12 @@ def test_ask_and_open_a_source_in_chromium(server):
             context = card.locator(".kb-context")
             context.wait_for(timeout=30_000)
             assert context.locator(".kb-doel mark").count() >= 1
-            page.locator('[data-testid="stChatMessage"]').first.evaluate("e => e.scrollIntoView({block: 'start'})")
-            page.wait_for_timeout(300)
+            question = page.locator('[data-testid="stChatMessage"]').first
+            for _ in range(10):  # scroll up to the question (the chat sticks to the bottom at first)
+                question.evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.wait_for_timeout(500)
+                if question.bounding_box()["y"] >= 0:
+                    break
             page.screenshot(path=str(ARTIFACTS / "e2e.png"))
             card.get_by_role("button", name="Lees in het document").click()
             target = page.locator(".kb-doc .kb-doel").first
