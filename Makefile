@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test install browser ingest eval bench clean
+.PHONY: run test install browser ingest eval eval-check bench clean
 
 run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
@@ -34,6 +34,10 @@ ingest: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out
+
+# Quality gate (CI): fails when hit@5 or abstention recall drop below eval/floors.json.
+eval-check: $(STAMP)
+	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out --floors eval/floors.json
 
 bench: $(STAMP)
 	$(BIN)/python -m eval.bench

@@ -198,24 +198,9 @@ def evaluate(gold: str | Path, out_dir: str | Path = "eval/out", settings=None, 
     }
 
     if ablations:
-        names = ablation_names or list(ABLATIONS)
-        report["ablations"] = {"hybrid": _short(report["summary"])} if "hybrid" in names else {}
-        for name in names:
-            if name == "hybrid":
-                continue
-            spec = dict(ABLATIONS[name])
-            index = spec.pop("index", None)
-            if index == "no_headers":
-                say("Scratch-index zonder contextkoppen bouwen…")
-                with tempfile.TemporaryDirectory(prefix="kb-eval-noheaders-") as tmp:
-                    scratch = dataclasses.replace(settings, home=Path(tmp), context_headers=False)
-                    ingest(settings=scratch, embedder=embedder)
-                    r = Retriever(scratch, embedder=embedder)
-                    ab_rows = run_items(items, r, desc=name, progress=progress, **spec)
-                    del r
-            else:
-                ab_rows = run_items(items, retriever, desc=name, progress=progress, **spec)
-            report["ablations"][name] = _short(summarise(ab_rows))
+        report["ablations"] = run_ablations(items, retriever, ablation_names or list(ABLATIONS), progress, say)
+        if "hybrid" in report["ablations"]:
+            report["ablations"]["hybrid"] = _short(report["summary"])
 
     if baseline:
         say("Baseline-index bouwen (ruwe tekst, all-MiniLM-L6-v2)…")
@@ -245,6 +230,31 @@ def read_gold(path: str | Path) -> list[dict]:
         if item.get("type") not in TYPES:
             raise GoldError(f"{path}: item {item['id']}: onbekend type {item.get('type')!r} (toegestaan: {', '.join(TYPES)})")
     return items
+
+
+def run_ablations(items: list[dict], retriever, names: list[str], progress: bool = True, say=print) -> dict:
+    """Summaries per ablation; "hybrid" is left as a placeholder for the main run's figures."""
+    from kb.indexer import ingest
+    from kb.retrieve import Retriever
+
+    out: dict[str, dict | None] = {}
+    for name in names:
+        if name == "hybrid":
+            out[name] = None
+            continue
+        spec = dict(ABLATIONS[name])
+        if spec.pop("index", None) == "no_headers":
+            say("Scratch-index zonder contextkoppen bouwen…")
+            with tempfile.TemporaryDirectory(prefix="kb-eval-noheaders-") as tmp:
+                scratch = dataclasses.replace(retriever.settings, home=Path(tmp), context_headers=False)
+                built = ingest(settings=scratch, embedder=retriever.embedder)
+                if not built.ok:
+                    raise RuntimeError(f"ingest zonder contextkoppen mislukt: {built.failed}")
+                rows = run_items(items, Retriever(scratch, embedder=retriever.embedder), desc=name, progress=progress, **spec)
+        else:
+            rows = run_items(items, retriever, desc=name, progress=progress, **spec)
+        out[name] = _short(summarise(rows))
+    return out
 
 
 def _short(summary: dict) -> dict:

@@ -8,6 +8,7 @@ language model write the answer, checked afterwards), and present it for the per
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable
 
@@ -16,8 +17,10 @@ from kb.config import Settings
 from kb.conversation import normalise_question, resolve
 from kb.glossary import expand_query, find_terms
 from kb.retrieve import Hit, Retriever
+from kb.text import fold
 
 PERSONAS = ("ouder", "leraar", "trainer")
+PLAIN_TERMS = {"po", "vo", "mbo", "ouders", "extra ondersteuning"}  # no explanation needed for parents
 RETRIEVE_K = 10
 
 # Calibrated on eval/gold.jsonl (see eval/README.md): below this evidence score the
@@ -26,17 +29,10 @@ ABSTAIN_THRESHOLD = 0.88
 
 
 def _passage(h: Hit) -> dict:
-    m = h.meta
-    return {
-        "source": m.get("doc_id"),
-        "title": m.get("title"),
-        "short_title": m.get("short_title"),
-        "year": m.get("year") or None,
-        "doc_type": m.get("doc_type"),
-        "page": m.get("page") or None,
-        "section": m.get("section") or "",
-        "text": h.text,
-    }
+    """A passage as cited: the search fields without rank and score."""
+    d = h.as_dict(0)
+    del d["rank"], d["score"], d["chunk_id"]
+    return d
 
 
 def answer_question(
@@ -151,8 +147,11 @@ def _present(result: dict, persona: str | None) -> None:
         result["bullets"] = bullets
     elif persona == "ouder":
         lead = ""
-        if result["terms"]:
-            t = result["terms"][0]
+        query = fold(result.get("query") or "")
+        named = [t for t in result["terms"] if t["term"] not in PLAIN_TERMS
+                 and re.search(rf"(?<!\w)({re.escape(fold(t['term']))}|{re.escape(fold(t['full']))})(?!\w)", query)]
+        if named:
+            t = named[0]
             lead = f"Eerst een begrip: {t['full']} ({t['term']}) — {t['uitleg']}\n\nWat de bronnen zeggen:\n"
         result["lead"] = lead.strip() or None
         result["answer"] = lead + body + "\n\n" + ex.ABSTAIN_PARENT

@@ -159,7 +159,9 @@ def _ask_batch(infile, out, persona, run_ask) -> None:
               help="Map voor report.json, report.md en report.png.")
 @click.option("--ablations", is_flag=True, help="Ook: alleen dense, alleen BM25, zonder glossarium, zonder contextkoppen.")
 @click.option("--baseline", is_flag=True, help="Ook: de tutorial-baseline (ruwe tekst, MiniLM, Chroma) ter vergelijking.")
-def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool) -> None:
+@click.option("--floors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON met ondergrenzen (eval/floors.json); exitcode 1 als een cijfer eronder zakt.")
+def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors: Path | None) -> None:
     from eval.baseline import MissingExtra
     from eval.harness import GoldError, evaluate, table
     from kb.embedding import EmbeddingModelError
@@ -171,6 +173,15 @@ def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool) -> None
         _fail(str(e))
     click.echo(table(report))
     click.echo(f"\nRapport: {out / 'report.md'} (en report.json, report.png) · {report['seconds']} s")
+    if floors is not None:
+        from eval.floors import check_floors, read_floors
+
+        problems = check_floors(report["summary"], read_floors(floors))
+        for p in problems:
+            click.secho(f"ONDER DE GRENS: {p}", fg="red", err=True)
+        if problems:
+            sys.exit(1)
+        click.echo(f"Alle kwaliteitsgrenzen uit {floors} gehaald.")
 
 
 @main.group(help="Beoordelingen die gebruikers in de app bij antwoorden gaven.")

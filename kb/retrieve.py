@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.config import Settings
-from kb.store import Store
+from kb.store import Store, get_all
 
 RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
 CANDIDATES = 50
@@ -96,6 +96,7 @@ class Hit:
             "score": round(float(self.score), 6),
             "source": m.get("doc_id"),
             "title": m.get("title"),
+            "short_title": m.get("short_title"),
             "year": m.get("year") or None,
             "doc_type": m.get("doc_type"),
             "page": m.get("page") or None,
@@ -117,7 +118,7 @@ class Retriever:
         self.store.check_model(self.embedder.name)
         self.collection = self.store.collection()
         self.lexical = self.store.lexical()
-        got = self.collection.get(ids=self.lexical.ids, include=["metadatas"]) if self.lexical.ids else {"ids": [], "metadatas": []}
+        got = get_all(self.collection, include=["metadatas"], ids=self.lexical.ids)
         by_id = dict(zip(got["ids"], got["metadatas"]))
         self.metas = [by_id.get(cid, {}) for cid in self.lexical.ids]
         self.weights = {"dense": 1.0, "lexical": 1.0}

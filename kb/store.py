@@ -40,6 +40,28 @@ class ModelMismatchError(IndexError_):
     pass
 
 
+PAGE = 10_000  # Chroma cannot return much more than ~32k rows from one get()
+
+
+def get_all(collection, include: list[str], ids: list[str] | None = None) -> dict:
+    """``collection.get`` in pages, for collections of any size; same result shape."""
+    out: dict = {"ids": [], **{k: [] for k in include}}
+    if ids is not None:
+        for i in range(0, len(ids), PAGE):
+            got = collection.get(ids=ids[i : i + PAGE], include=include)
+            for k in out:
+                out[k].extend(got[k])
+        return out
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=PAGE, offset=offset)
+        for k in out:
+            out[k].extend(got[k])
+        if len(got["ids"]) < PAGE:
+            return out
+        offset += PAGE
+
+
 def _atomic_write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -174,7 +196,7 @@ class Store:
     def reconcile(self) -> int:
         """Delete chunks no document owns (left by an interrupted run); return how many."""
         owned = {cid for e in self.documents().values() for cid in e.get("chunk_ids", [])}
-        present = set(self.collection().get(include=[])["ids"])
+        present = set(get_all(self.collection(), include=[])["ids"])
         orphans = sorted(present - owned)
         if orphans:
             self.collection().delete(ids=orphans)
@@ -193,7 +215,7 @@ class Store:
 
     # --- lexical index --------------------------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
-        got = self.collection().get(include=["documents", "metadatas"])
+        got = get_all(self.collection(), include=["documents", "metadatas"])
         texts = [f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])]
         lex = LexicalIndex.build(got["ids"], texts)
         lex.save(self.settings.lexical_dir)

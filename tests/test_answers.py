@@ -58,8 +58,9 @@ def test_answerable_questions_are_answered_with_citations(corpus_settings, quest
 
 @pytest.mark.parametrize("question", [
     "Hoeveel euro krijgt een school in 2031 per leerling voor passend onderwijs?",
-    "Wat is het telefoonnummer van basisschool De Fontein?",
+    "Kan ik het pgb van mijn zoon gebruiken voor begeleiding in de klas?",
     "Hoe werkt passend onderwijs in België?",
+    "Binnen hoeveel weken moet de school beslissen nadat ik mijn kind heb aangemeld?",
 ])
 def test_unanswerable_questions_abstain_and_show_what_was_found(corpus_settings, question):
     result = ask(question, persona="ouder", settings=corpus_settings)

@@ -1,0 +1,42 @@
+"""Quality floors that CI holds the pipeline to (``kb eval --floors eval/floors.json``).
+
+The pipeline is deterministic, so the floors sit a little under today's figures: a
+change that loses recall or stops abstaining on unanswerable questions fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# floor name → (section of the summary, key, comparison)
+CHECKS = {
+    "hit@5": ("retrieval", "hit@5", "min"),
+    "abstain_recall": ("abstention", "abstain_recall", "min"),
+    "wrong_refusals": ("abstention", "wrong_refusals", "max"),
+    "citations_verbatim": ("answers", "citations_verbatim", "min"),
+}
+
+
+def check_floors(summary: dict, floors: dict) -> list[str]:
+    """Human-readable violations of ``floors`` by an evaluation summary (empty when fine)."""
+    problems = []
+    for name, limit in floors.items():
+        if name.startswith("_"):
+            continue
+        if name not in CHECKS:
+            problems.append(f"unknown floor '{name}' (known: {', '.join(CHECKS)})")
+            continue
+        section, key, kind = CHECKS[name]
+        value = (summary.get(section) or {}).get(key)
+        if value is None:
+            problems.append(f"{name}: no value in the report")
+        elif kind == "min" and value < limit:
+            problems.append(f"{name} = {value:.3f} is below the floor {limit}")
+        elif kind == "max" and value > limit:
+            problems.append(f"{name} = {value:.3f} is above the ceiling {limit}")
+    return problems
+
+
+def read_floors(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
