@@ -38,7 +38,6 @@ class Settings:
     chunk_size: int = 1200
     chunk_overlap: int = 150
     batch_size: int = 32
-    top_k: int = 10
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
@@ -60,7 +59,6 @@ class Settings:
             chunk_size=int(_env("CHUNK_SIZE", "1200")),
             chunk_overlap=int(_env("CHUNK_OVERLAP", "150")),
             batch_size=int(_env("BATCH_SIZE", "32")),
-            top_k=int(_env("TOP_K", "10")),
             llm_base_url=_env("LLM_BASE_URL", ""),
             llm_model=_env("LLM_MODEL", ""),
             llm_api_key=_env("LLM_API_KEY", ""),
