@@ -33,7 +33,7 @@ ingest: $(STAMP)
 	$(BIN)/kb ingest
 
 eval: $(STAMP)
-	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out
+	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out --ablations --baseline
 
 # Quality gate (CI): fails when hit@5 or abstention recall drop below eval/floors.json.
 eval-check: $(STAMP)

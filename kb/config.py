@@ -70,6 +70,9 @@ class Settings:
         bad = set(overrides) - known
         if bad:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(bad))}")
+        for name in ("home", "corpus_dir", "model_cache"):
+            if isinstance(overrides.get(name), str):
+                overrides[name] = Path(overrides[name])
         return replace(s, **overrides)
 
     @property
