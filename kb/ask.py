@@ -109,7 +109,7 @@ def _cite(result: dict, hits: list[Hit], chosen: list[ex.Sentence]) -> None:
     """Number the cited passages in order of use and write the answer with [n] markers."""
     numbers: dict[int, int] = {}
     quotes: dict[int, list[str]] = {}
-    lines: list[str] = []
+    lines: list[tuple[str, int]] = []
     for s in chosen:
         n = numbers.setdefault(s.hit_index, len(numbers) + 1)
         quotes.setdefault(n, []).append(s.text)
