@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ingest.types import Block, Document
 
-DOC_TYPES = ("onderzoeksrapport", "samenvatting", "praktijkvoorbeelden", "handreiking", "presentatie")
 SECTORS = ("po", "vo", "so", "mbo")
 
 

@@ -8,16 +8,14 @@ language model write the answer, checked afterwards), and present it for the per
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Callable
 
 from kb import answer as ex
 from kb.config import Settings
 from kb.conversation import normalise_question, resolve
-from kb.glossary import expand_query, find_terms
+from kb.glossary import expand_query, find_terms, mentions
 from kb.retrieve import Hit, Retriever
-from kb.text import fold
 
 PERSONAS = ("ouder", "leraar", "trainer")
 PLAIN_TERMS = {"po", "vo", "mbo", "ouders", "extra ondersteuning"}  # no explanation needed for parents
@@ -147,9 +145,9 @@ def _present(result: dict, persona: str | None) -> None:
         result["bullets"] = bullets
     elif persona == "ouder":
         lead = ""
-        query = fold(result.get("query") or "")
+        # explain a term the parent actually used (not one matched through a variant)
         named = [t for t in result["terms"] if t["term"] not in PLAIN_TERMS
-                 and re.search(rf"(?<!\w)({re.escape(fold(t['term']))}|{re.escape(fold(t['full']))})(?!\w)", query)]
+                 and mentions(result.get("query") or "", t["term"], t["full"])]
         if named:
             t = named[0]
             lead = f"Eerst een begrip: {t['full']} ({t['term']}) — {t['uitleg']}\n\nWat de bronnen zeggen:\n"

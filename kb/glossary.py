@@ -38,14 +38,20 @@ def load_glossary() -> tuple[Term, ...]:
     )
 
 
+def _any_of(words) -> re.Pattern:
+    """A pattern for any of the words as whole words, in folded text (longest first)."""
+    alt = "|".join(re.escape(fold(w)) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[re.Pattern, Term], ...]:
-    out = []
-    for t in load_glossary():
-        forms = sorted({fold(f) for f in t.forms}, key=len, reverse=True)
-        alt = "|".join(re.escape(f) for f in forms)
-        out.append((re.compile(rf"(?<![\w])(?:{alt})(?![\w])"), t))
-    return tuple(out)
+    return tuple((_any_of(t.forms), t) for t in load_glossary())
+
+
+def mentions(text: str, *forms: str) -> bool:
+    """Whether any of the forms occurs in ``text`` as a whole word (accents and case ignored)."""
+    return bool(_any_of(forms).search(fold(text)))
 
 
 def find_terms(text: str) -> list[Term]:
@@ -57,11 +63,7 @@ def find_terms(text: str) -> list[Term]:
 @lru_cache(maxsize=1)
 def _synonyms() -> tuple[tuple[re.Pattern, tuple[str, ...]], ...]:
     groups = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
-    out = []
-    for group in groups:
-        alt = "|".join(re.escape(fold(w)) for w in sorted(group, key=len, reverse=True))
-        out.append((re.compile(rf"(?<![\w])(?:{alt})(?![\w])"), tuple(group)))
-    return tuple(out)
+    return tuple((_any_of(group), tuple(group)) for group in groups)
 
 
 def expand_query(query: str) -> str:

@@ -34,7 +34,6 @@ class LexicalIndex:
         self.retriever = retriever
         self.ids = ids
         self.stamp = stamp
-        self._pos = {cid: i for i, cid in enumerate(ids)}
         self._idf: dict[str, float] = {}
 
     @classmethod
@@ -58,6 +57,12 @@ class LexicalIndex:
             os.replace(directory, old)
         os.replace(tmp, directory)
         shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def read_stamp(directory: Path) -> str | None:
+        """The stamp of a saved index, without loading the index itself."""
+        meta_file = directory / _IDS_FILE
+        return json.loads(meta_file.read_text())["stamp"] if meta_file.exists() else None
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex | None":
@@ -104,6 +109,3 @@ class LexicalIndex:
             if not terms or terms[0] not in vocab:
                 return False
         return True
-
-    def position(self, chunk_id: str) -> int | None:
-        return self._pos.get(chunk_id)

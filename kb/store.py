@@ -23,6 +23,7 @@ from pathlib import Path
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
+from ingest.catalog import SECTORS
 from ingest.types import Block, Chunk
 from kb.config import Settings
 from kb.lexical import LexicalIndex, fingerprint
@@ -87,7 +88,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "header": chunk.header,
         "author": m.get("author") or "",
     }
-    for s in ("po", "vo", "so", "mbo"):
+    for s in SECTORS:
         meta[f"sector_{s}"] = s in sectors
     if chunk.raw and chunk.raw.strip() != chunk.text.strip():
         meta["raw"] = chunk.raw
@@ -152,6 +153,10 @@ class Store:
     def documents(self) -> dict[str, dict]:
         return {k: v for k, v in self.manifest.items() if not k.startswith("_")}
 
+    def owned_ids(self) -> list[str]:
+        """The chunk ids of every document in the manifest."""
+        return [cid for e in self.documents().values() for cid in e.get("chunk_ids", [])]
+
     def write_document(self, doc_id: str, entry: dict, chunks: list[Chunk], embeddings, blocks: list[Block]) -> None:
         """Replace one document's chunks; all or nothing as seen from the manifest."""
         col = self.collection()
@@ -170,7 +175,7 @@ class Store:
                 )
         except BaseException:
             # roll back: remove what this call added that no document owned before
-            owned = {cid for e in self.documents().values() for cid in e.get("chunk_ids", [])}
+            owned = set(self.owned_ids())
             added = [cid for cid in ids if cid not in owned]
             if added:
                 col.delete(ids=added)
@@ -195,7 +200,7 @@ class Store:
 
     def reconcile(self) -> int:
         """Delete chunks no document owns (left by an interrupted run); return how many."""
-        owned = {cid for e in self.documents().values() for cid in e.get("chunk_ids", [])}
+        owned = set(self.owned_ids())
         present = set(get_all(self.collection(), include=[])["ids"])
         orphans = sorted(present - owned)
         if orphans:
@@ -223,15 +228,12 @@ class Store:
         return lex
 
     def lexical_stale(self) -> bool:
-        lex = LexicalIndex.load(self.settings.lexical_dir)
-        owned = [cid for e in self.documents().values() for cid in e.get("chunk_ids", [])]
-        return lex is None or lex.stamp != fingerprint(owned)
+        return LexicalIndex.read_stamp(self.settings.lexical_dir) != fingerprint(self.owned_ids())
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
-            lex = LexicalIndex.load(self.settings.lexical_dir)
-            owned = [cid for e in self.documents().values() for cid in e.get("chunk_ids", [])]
-            if lex is None or lex.stamp != fingerprint(owned):
+            lex = None if self.lexical_stale() else LexicalIndex.load(self.settings.lexical_dir)
+            if lex is None:
                 lex = self.rebuild_lexical()
             self._lexical = lex
         return self._lexical
