@@ -11,9 +11,6 @@
    real embeddings slightly perturbed and re-normalised (re-encoding 100,000 chunks
    would take hours on 2 cores), written through :class:`kb.store.Store` with
    manifest entries, so the BM25 index and ``reconcile()`` see a consistent index.
-   Where the index has a sentence collection, each copied chunk brings copies of
-   its sentences (numbers and names are replaced by ones of the same length, so
-   the sentence offsets still hold).
 
 Writes ``bench.json`` and ``bench.md`` to ``--out`` and prints the tables. Numbers
 depend on the machine and on what else runs on it: the load average is recorded.
@@ -77,20 +74,11 @@ def bench_ingest(settings, embedder) -> dict:
         raise RuntimeError(f"ingest failed: {report.failed}")
     chunks = [c for f in discover([settings.corpus_dir], IngestReport()) for c in prepare(f, settings)[1]]
     texts = [c.embed_text for c in chunks]
-    try:  # the indexer also embeds every sentence on its own, where it does
-        from kb.indexer import sentence_spans
-
-        sentences = [c.text[a:b] for _, c, a, b in sentence_spans(chunks)]
-    except ImportError:
-        sentences = []
     t0 = time.perf_counter()
     embedder.embed_passages(texts)
-    if sentences:
-        embedder.embed_passages(sentences)
     encode_s = time.perf_counter() - t0
     return {
         "chunks": report.total_chunks,
-        "sentences": len(sentences),
         "documents": len(report.added),
         "ingest_s": ingest_s,
         "prepare_s": marks.get("chunks", start) - start,  # load, clean and chunk, before the first embedding
@@ -105,7 +93,7 @@ def bench_ingest(settings, embedder) -> dict:
 # --- synthetic growth ----------------------------------------------------------------------
 
 def vary(text: str, rng: random.Random) -> str:
-    """The same passage with other numbers and names, of the same length (sentence offsets hold)."""
+    """The same passage with other numbers and names, of the same length (the text keeps its length)."""
     def number(m):
         digits = [rng.choice("0123456789") for _ in m.group()]
         if len(digits) > 1:
@@ -134,7 +122,7 @@ def _flush(collection, rows: list[tuple], final: bool) -> list[tuple]:
 
 
 def grow(settings, embedder, target: int, seed: int = 0) -> dict:
-    """Add synthetic copies of the real chunks (and their sentences) up to ``target`` chunks."""
+    """Add synthetic copies of the real chunks up to ``target`` chunks."""
     from kb.store import Store
 
     store = Store(settings)
@@ -142,19 +130,11 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
     real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
     got = col.get(ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"])
     originals = list(zip(got["ids"], got["documents"], got["metadatas"], np.asarray(got["embeddings"], dtype=np.float32)))
-    # the sentence collection, where the index has one: copied along with its chunks
-    scol, sentences = None, {}
-    real_sids = [s for e in real_docs.values() for s in e.get("sentence_ids", [])]
-    if real_sids and hasattr(store, "sentence_collection"):
-        scol = store.sentence_collection(model=embedder.name)
-        sgot = scol.get(ids=real_sids, include=["metadatas", "embeddings"])
-        for sid, meta, vec in zip(sgot["ids"], sgot["metadatas"], np.asarray(sgot["embeddings"], dtype=np.float32)):
-            sentences.setdefault(meta["chunk_id"], []).append((sid, meta, vec))
 
     rng, nprng = random.Random(seed + target), np.random.default_rng(seed + target)
     start, before = time.perf_counter(), col.count()
     copy = sum(1 for d in store.documents() if d.startswith("synth")) // max(len(real_docs), 1)
-    needed, rows, srows, n_sentences = target - before, [], [], 0
+    needed, rows = target - before, []
     while needed > 0:
         copy += 1
         for cid, text, meta, vec in originals[:needed]:
@@ -164,24 +144,14 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
             rows.append((new_id, new_text, new_meta, _perturb(vec, nprng)))
             entry = store.manifest.setdefault(doc_id, {
                 "sha256": "synthetic", "path": "", "kind": "txt", "pages": None, "chunk_ids": [],
-                **({"sentence_ids": []} if scol is not None else {}),
                 "meta": {**real_docs[meta["doc_id"]].get("meta", {}), "title": new_meta["title"]},
             })
             entry["chunk_ids"].append(new_id)
-            for sid, smeta, svec in sentences.get(cid, []):
-                new_sid = f"s{copy:05d}-{sid}"
-                srows.append((new_sid, new_text[smeta["start"] : smeta["end"]],
-                              {**smeta, "doc_id": doc_id, "chunk_id": new_id}, _perturb(svec, nprng)))
-                entry["sentence_ids"].append(new_sid)
-                n_sentences += 1
         needed -= min(needed, len(originals))
         rows = _flush(col, rows, final=needed <= 0)
-        if scol is not None:
-            srows = _flush(scol, srows, final=needed <= 0)
     store._save_manifest()  # Store has no public bulk add; the manifest is written once here
-    print(f"  wrote {col.count() - before:,} chunks and {n_sentences:,} sentences in {time.perf_counter() - start:.0f} s",
-          file=sys.stderr, flush=True)
-    return {"added": col.count() - before, "sentences_added": n_sentences, "write_s": time.perf_counter() - start}
+    print(f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    return {"added": col.count() - before, "write_s": time.perf_counter() - start}
 
 
 def rebuild_lexical(settings) -> float:
@@ -190,58 +160,6 @@ def rebuild_lexical(settings) -> float:
     t0 = time.perf_counter()
     Store(settings).rebuild_lexical()
     return time.perf_counter() - t0
-
-
-# --- a workaround, used only after the index code failed at a size --------------------------
-
-PAGE = 10_000  # rows per Chroma get: SQLite allows 32,766 variables per statement
-
-
-def page_chroma_gets() -> None:
-    """Make ``Collection.get`` fetch large requests in pages (this process only).
-
-    Chroma 1.5 fails with "too many SQL variables" when one ``get`` returns metadata
-    for more than ~32k rows, which ``Store.rebuild_lexical`` and ``Retriever``
-    do. The benchmark applies this after recording that failure, to measure the
-    latencies the index would have once ``kb/store.py`` and ``kb/retrieve.py`` page
-    their reads.
-    """
-    from chromadb.api.models.Collection import Collection
-
-    if getattr(Collection.get, "_paged", False):
-        return
-    original = Collection.get
-
-    def merge(parts: list[dict]) -> dict:
-        out = dict(parts[0])
-        for key, value in out.items():
-            if isinstance(value, list):
-                out[key] = [x for p in parts for x in p[key]]
-            elif isinstance(value, np.ndarray):
-                out[key] = np.concatenate([p[key] for p in parts])
-        return out
-
-    def get(self, ids=None, where=None, limit=None, offset=None, where_document=None,
-            include=["metadatas", "documents"]):  # noqa: B006  (Chroma's own default)
-        kw = dict(where=where, where_document=where_document, include=include)
-        if ids is not None and not isinstance(ids, str) and len(ids) > PAGE:
-            return merge([original(self, ids=ids[i : i + PAGE], **kw) for i in range(0, len(ids), PAGE)])
-        if ids is None and limit is None and offset is None and include and include != ["documents"]:
-            parts, start = [], 0
-            while True:
-                part = original(self, limit=PAGE, offset=start, **kw)
-                parts.append(part)
-                if len(part["ids"]) < PAGE:
-                    return merge(parts)
-                start += PAGE
-        return original(self, ids=ids, limit=limit, offset=offset, **kw)
-
-    get._paged = True
-    Collection.get = get
-
-
-def _too_many_variables(exc: Exception) -> bool:
-    return "too many SQL variables" in str(exc)
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -282,28 +200,23 @@ def markdown(result: dict) -> str:
         "",
         "## Ingest (bundled corpus, fresh index)",
         "",
-        "Encode only: the embedder alone on the same texts ingest embeds (passages, plus sentences where the index has them).",
+        "Encode only: the embedder alone on the same passages that ingest embeds.",
         "",
-        "| chunks | sentences | end to end s | of which load+clean+chunk s | chunks/s | encode only s | chunks/s | encode share | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| {ing['chunks']} | {ing.get('sentences', 0)} | {ing['ingest_s']:.1f} | {ing['prepare_s']:.1f} | {ing['ingest_chunks_per_s']:.1f} | {ing['encode_s']:.1f} | "
+        "| chunks | end to end s | of which load+clean+chunk s | chunks/s | encode only s | chunks/s | encode share | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {ing['chunks']} | {ing['ingest_s']:.1f} | {ing['prepare_s']:.1f} | {ing['ingest_chunks_per_s']:.1f} | {ing['encode_s']:.1f} | "
         f"{ing['encode_chunks_per_s']:.1f} | {ing['encode_share']:.0%} | {ing['peak_rss_mb']:.0f} |",
         "",
         f"## Query latency (warm, {result['queries']} gold questions; seconds)",
         "",
-        "| chunks | search p50 | search p95 | ask p50 | ask p95 | index load s | grow s (write + BM25) | sentences added | RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| chunks | search p50 | search p95 | ask p50 | ask p95 | index load s | grow s (write + BM25) | RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for q in result["query"]:
         g = q.get("grow")
         grow_s = f"{g['write_s']:.0f} + {g['lexical_s']:.0f}" if g else "–"
-        sentences = f"{g['sentences_added']:,}" if g else "–"
-        lines.append(f"| {q['chunks']:,}{'*' if q.get('paged_reads') else ''} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
-                     f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {sentences} | {q['rss_mb']:.0f} |")
-    for f in result.get("failures", []):
-        lines += ["", f"**At {f['chunks']:,} chunks the index code failed**: `{f['error'][:200]}`. "
-                  "Rows marked * were measured with Chroma reads paged in 10,000s (a workaround in eval/bench.py "
-                  "standing in for the fix in kb/store.py and kb/retrieve.py)."]
+        lines.append(f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
+                     f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |")
     lines += ["", f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -323,22 +236,11 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
         print("ingest…", file=sys.stderr, flush=True)
         ingest = bench_ingest(settings, embedder)
         query = [bench_queries(settings, questions)]
-        failures: list[dict] = []
         for size in sorted(s for s in sizes if s > ingest["chunks"]):
             print(f"grow to {size:,} chunks…", file=sys.stderr, flush=True)
             grown = grow(settings, embedder, size)
-            try:
-                grown["lexical_s"] = rebuild_lexical(settings)
-                row = bench_queries(settings, questions)
-            except Exception as exc:
-                if not _too_many_variables(exc) or failures:
-                    raise
-                failures.append({"chunks": size, "error": f"{type(exc).__name__}: {exc}"})
-                print(f"  failed: {exc}; retrying with paged Chroma reads", file=sys.stderr, flush=True)
-                page_chroma_gets()
-                grown["lexical_s"] = rebuild_lexical(settings)
-                row = bench_queries(settings, questions)
-            query.append({**row, "grow": grown, "paged_reads": bool(failures)})
+            grown["lexical_s"] = rebuild_lexical(settings)
+            query.append({**bench_queries(settings, questions), "grow": grown})
         from kb import api
 
         api.forget_retrievers()
@@ -350,7 +252,6 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
         "queries": len(questions),
         "ingest": ingest,
         "query": query,
-        "failures": failures,
         "peak_rss_mb": peak_rss_mb(),
         "seconds": time.perf_counter() - started,
     }
