@@ -12,17 +12,27 @@ from pathlib import Path
 # floor name → (section of the summary, key, comparison)
 CHECKS = {
     "hit@5": ("retrieval", "hit@5", "min"),
+    "answer_hit": ("answers", "answer_hit", "min"),
+    "mention_coverage": ("answers", "mention_coverage", "min"),
     "abstain_recall": ("abstention", "abstain_recall", "min"),
     "wrong_refusals": ("abstention", "wrong_refusals", "max"),
     "citations_verbatim": ("answers", "citations_verbatim", "min"),
 }
 
 
-def check_floors(summary: dict, floors: dict) -> list[str]:
-    """Human-readable violations of ``floors`` by an evaluation summary (empty when fine)."""
+def check_floors(report: dict, floors: dict) -> list[str]:
+    """Human-readable violations of ``floors`` by an evaluation report (empty when fine).
+
+    ``floors["split"]`` names the part of the gold set they apply to ("test", "tune" or
+    "all"; default "all"); the other keys are floors from :data:`CHECKS`.
+    """
+    split = floors.get("split", "all")
+    summary = report["summary"] if split == "all" else (report.get("splits") or {}).get(split)
+    if not summary:
+        return [f"the report has no '{split}' split"]
     problems = []
     for name, limit in floors.items():
-        if name.startswith("_"):
+        if name.startswith("_") or name == "split":
             continue
         if name not in CHECKS:
             problems.append(f"unknown floor '{name}' (known: {', '.join(CHECKS)})")

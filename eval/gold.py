@@ -19,7 +19,7 @@ Evaluation matches quotes against cleaned passages after lower-casing and whites
 normalisation, so a quote must come from clean running text: no markdown or footnote
 markup and no word hyphenated across a line break. The checker enforces that too.
 
-Run ``python -m eval.gold [PATH] [--corpus DIR]``: prints the problems and exits 1, or
+Run ``python -m eval.gold [PATH] [--corpus DIR] [--clean] [--partial]``: prints the problems and exits 1, or
 prints a summary (counts per type, doc and persona) and exits 0.
 """
 
@@ -221,6 +221,40 @@ def _read_corpus(corpus_dir: Path) -> dict[str, str | None]:
     return corpus
 
 
+def clean_passages(corpus_dir: str | Path = DEFAULT_CORPUS) -> dict[str, list[str]]:
+    """The normalised passages the ingest pipeline cuts from each corpus file (no embedding)."""
+    from ingest.catalog import describe
+    from ingest.chunk import chunk_blocks
+    from ingest.clean import clean_pages
+    from ingest.loaders import LoadError, is_supported, load_file
+
+    out: dict[str, list[str]] = {}
+    for p in sorted(Path(corpus_dir).iterdir()):
+        if not p.is_file() or not is_supported(p) or p.name == "README.md":
+            continue
+        try:
+            doc = load_file(p)
+        except LoadError:
+            continue
+        blocks = clean_pages(doc.pages)
+        out[p.name] = [normalise(c.text) for c in chunk_blocks(doc.doc_id, blocks, describe(doc, blocks))]
+    return out
+
+
+def _check_clean(items: list[dict], passages: dict[str, list[str]]) -> list[str]:
+    """Every quote must lie inside one clean passage, or no retrieved passage can ever match it."""
+    problems = []
+    for item in items:
+        pairs = [(item.get("doc"), q) for q in item.get("quotes") or []]
+        pairs += [(d, q) for d, qs in (item.get("also_quotes") or {}).items() for q in qs or []]
+        for doc, q in pairs:
+            if doc in passages and isinstance(q, str) and not any(normalise(q) in t for t in passages[doc]):
+                short = q if len(q) <= 60 else q[:57] + "..."
+                problems.append(f"{item.get('id')}: quote is not inside one clean passage of {doc} "
+                                f"(it spans two passages or text the cleaner changes): {short!r}")
+    return problems
+
+
 def check_gold(
     path: str | Path = DEFAULT_GOLD,
     corpus_dir: str | Path = DEFAULT_CORPUS,
@@ -228,10 +262,12 @@ def check_gold(
     min_items: int = MIN_ITEMS,
     min_unanswerable: int = MIN_UNANSWERABLE,
     min_followups: int = MIN_FOLLOWUPS,
+    clean: bool = False,
 ) -> list[str]:
     """Validate the gold set at ``path`` against the corpus files in ``corpus_dir``.
 
-    Returns human-readable problems; an empty list means the gold set is valid.
+    With ``clean``, also check every quote against the clean passages of the ingest
+    pipeline. Returns human-readable problems; an empty list means the gold set is valid.
     """
     path, corpus_dir = Path(path), Path(corpus_dir)
     if not path.is_file():
@@ -274,6 +310,8 @@ def check_gold(
         )
     if types["followup"] < min_followups:
         problems.append(f"only {types['followup']} followup items; at least {min_followups} required")
+    if clean:
+        problems.extend(_check_clean(items, clean_passages(corpus_dir)))
     return problems
 
 
@@ -297,8 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("path", nargs="?", default=str(DEFAULT_GOLD), help="gold JSONL file")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="corpus directory")
+    parser.add_argument("--clean", action="store_true",
+                        help="also check that every quote lies inside one clean passage (runs the cleaner)")
+    parser.add_argument("--partial", action="store_true",
+                        help="a part of a gold set: skip the minimum counts of items, unanswerable and followups")
     args = parser.parse_args(argv)
-    problems = check_gold(args.path, args.corpus)
+    minima = dict(min_items=0, min_unanswerable=0, min_followups=0) if args.partial else {}
+    problems = check_gold(args.path, args.corpus, clean=args.clean, **minima)
     if problems:
         for p in problems:
             print(p)

@@ -5,7 +5,8 @@ with that first question and the system's own answer to it as the history) and
 scored on:
 
 retrieval (answerable items)  hit@1/3/5/10, MRR@10, nDCG@10 of the ``retrieved`` list
-answers (answerable, answered) must_mention coverage; citation support (a cited
+answers (answerable, answered) answer hit (a cited sentence holds a gold quote);
+                              must_mention coverage; citation support (a cited
                               passage contains a gold quote)
 citations                     every cited sentence occurs verbatim in its passage
 abstention                    precision and recall on unanswerable items; wrong
@@ -35,6 +36,7 @@ from pathlib import Path
 from eval.gold import TYPES, load_gold
 from eval.metrics import (
     abstention_scores,
+    answer_hit,
     by_type,
     first_relevant_rank,
     gold_quotes,
@@ -46,9 +48,11 @@ from eval.metrics import (
     ndcg_at_k,
     percentile,
 )
+from eval.split import SPLITS, split_of
+from kb.results import Answer
 
 RETRIEVAL = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"]
-ANSWERS = ["answered", "mention_coverage", "citation_support"]
+ANSWERS = ["answered", "answer_hit", "mention_coverage", "citation_support"]
 # name -> (how it is run); "no_headers" needs its own index without contextual headers
 ABLATIONS = {
     "hybrid": {"retrieval_mode": "hybrid", "glossary": True},
@@ -73,33 +77,37 @@ def retrieval_scores(relevance: list[bool]) -> dict:
     }
 
 
-def score_item(item: dict, result: dict, seconds: float) -> dict:
+def score_item(item: dict, result: Answer, seconds: float) -> dict:
     """One row of the report: what the pipeline did with one gold item, scored."""
     answerable = item["type"] != "unanswerable"
     quotes = gold_quotes(item)
-    relevance = [is_relevant(p["text"], quotes) for p in result.get("retrieved", [])]
-    abstained = bool(result.get("abstained"))
-    citations = result.get("citations") or []
+    relevance = [is_relevant(p.text, quotes) for p in result.retrieved]
+    abstained = result.abstained
+    citations = result.citations
     answered = answerable and not abstained
     row = {
         "id": item["id"],
         "type": item["type"],
+        "split": split_of(item["id"]),
         "persona": item.get("persona"),
         "answerable": answerable,
         "question": item["question"],
-        "query": result.get("query", item["question"]),
+        "query": result.query or item["question"],
+        "kind": result.kind,
         "abstained": abstained,
+        "partial": result.partial,
         "seconds": seconds,
         "first_relevant": first_relevant_rank(relevance) if answerable else None,
-        "retrieved": [f"{p.get('source')}#{p.get('chunk_id')}" for p in result.get("retrieved", [])[:5]],
-        "answer": result.get("answer", ""),
-        "mode": result.get("mode"),
-        "evidence": result.get("evidence"),
+        "retrieved": [f"{p.source}#{p.chunk_id}" for p in result.retrieved[:5]],
+        "answer": result.answer,
+        "mode": result.mode,
+        "evidence": result.evidence,
         "answered": (0.0 if abstained else 1.0) if answerable else None,
-        "mention_coverage": mention_coverage(result.get("answer", ""), item.get("must_mention") or []) if answered else None,
-        "citation_support": float(any(is_relevant(c["text"], quotes) for c in citations)) if answered else None,
+        "answer_hit": float(any(answer_hit(c.quotes, quotes) for c in citations)) if answered else None,
+        "mention_coverage": mention_coverage(result.answer, item.get("must_mention") or []) if answered else None,
+        "citation_support": float(any(is_relevant(c.text, quotes) for c in citations)) if answered else None,
         "citations": len(citations),
-        "citations_verbatim": sum(all(q in c["text"] for q in c.get("quotes") or [c.get("quote", "")]) for c in citations),
+        "citations_verbatim": sum(all(q in c.text for q in c.quotes) and bool(c.quotes) for c in citations),
     }
     row.update(retrieval_scores(relevance) if answerable else dict.fromkeys(RETRIEVAL))
     return row
@@ -112,7 +120,7 @@ def run_items(items: list[dict], retriever, *, retrieval_mode: str = "hybrid", g
     """Ask every item once (follow-ups after their context question) and score it."""
     from tqdm import tqdm
 
-    from kb.ask import answer_question
+    from kb.answering import answer_question
 
     def ask(question, history=None, persona=None):
         return answer_question(retriever, question, history, persona, None,
@@ -126,7 +134,7 @@ def run_items(items: list[dict], retriever, *, retrieval_mode: str = "hybrid", g
         ctx = item.get("context_question")
         if ctx:
             if ctx not in context_answers:
-                context_answers[ctx] = ask(ctx, persona=item.get("persona"))["answer"]
+                context_answers[ctx] = ask(ctx, persona=item.get("persona")).answer
             history = [{"role": "user", "content": ctx}, {"role": "assistant", "content": context_answers[ctx]}]
         t0 = time.perf_counter()
         result = ask(item["question"], history, item.get("persona"))
@@ -151,6 +159,7 @@ def summarise(rows: list[dict]) -> dict:
         "retrieval": {k: mean(r[k] for r in answerable) for k in RETRIEVAL},
         "answers": {
             "answered": len(answered) / len(answerable) if answerable else None,
+            "answer_hit": mean(r["answer_hit"] for r in answered),
             "mention_coverage": mean(r["mention_coverage"] for r in answered),
             "citation_support": mean(r["citation_support"] for r in answered),
             "citations": cited,
@@ -195,6 +204,7 @@ def evaluate(gold: str | Path, out_dir: str | Path = "eval/out", settings=None, 
                   "documents": len(retriever.store.documents()), "context_headers": settings.context_headers},
         "machine": {"cpus": os.cpu_count()},
         "summary": summarise(rows),
+        "splits": {name: summarise([r for r in rows if r["split"] == name]) for name in SPLITS},
     }
 
     if ablations:
@@ -315,11 +325,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def type_table(summary: dict) -> str:
-    cols = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answered", "mention_coverage", "citation_support"]
+    cols = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answered", "answer_hit", "mention_coverage",
+            "citation_support"]
     rows = []
     for t, m in summary["per_type"].items():
         if t == "unanswerable":
-            rows.append([t, str(m["n"])] + ["–"] * len(cols[:-3]) + [f"abstained {_f(m['abstained'])}", "–", "–"])
+            rows.append([t, str(m["n"])] + ["–"] * len(cols[:-4]) + [f"abstained {_f(m['abstained'])}", "–", "–", "–"])
         else:
             rows.append([t, str(m["n"])] + [_f(m.get(c)) for c in cols])
     return _table(["type", "n", *cols], rows)
@@ -328,8 +339,8 @@ def type_table(summary: dict) -> str:
 def overview(summary: dict) -> str:
     a, ab, lat = summary["answers"], summary["abstention"], summary["latency"]
     return "\n".join([
-        f"- answered (answerable items): {_f(a['answered'])}; must_mention coverage: {_f(a['mention_coverage'])}; "
-        f"citation support: {_f(a['citation_support'])}",
+        f"- answered (answerable items): {_f(a['answered'])}; answer hit: {_f(a['answer_hit'])}; "
+        f"must_mention coverage: {_f(a['mention_coverage'])}; citation support: {_f(a['citation_support'])}",
         f"- cited sentences verbatim in their passage: {_f(a['citations_verbatim'], 3)} ({a['citations']} citations)",
         f"- abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}; "
         f"wrong refusals {_f(ab['wrong_refusals'])}",
@@ -359,7 +370,13 @@ def markdown(report: dict) -> str:
         f"{report['created']} · gold set `{report['gold']}` ({s['n']} items: {s['n_answerable']} beantwoordbaar, "
         f"{s['n_unanswerable']} niet) · index `{idx['home']}` ({idx['documents']} documenten, {idx['chunks']} passages, "
         f"{idx['embed_model']}) · {report['machine']['cpus']} cores · {report.get('seconds', 0)} s",
-        "## Per type (retrieval over de top-10 van het antwoord)",
+    ]
+    for name, title in (("test", "Test-split (niet gebruikt om te passen of af te stemmen)"),
+                        ("tune", "Tune-split (hierop zijn de modellen gepast, zie eval/fit.py)")):
+        if name in report.get("splits", {}) and report["splits"][name]["n"]:
+            parts += [f"## {title}", type_table(report["splits"][name]), overview(report["splits"][name])]
+    parts += [
+        "## Hele goudset (retrieval over de top-10 van het antwoord)",
         type_table(s),
         overview(s),
     ]
@@ -375,8 +392,13 @@ def markdown(report: dict) -> str:
 
 
 def table(report: dict) -> str:
-    """The short table ``kb eval`` prints."""
-    parts = [type_table(report["summary"]), overview(report["summary"])]
+    """The short table ``kb eval`` prints: the test split first, then the tune split, then all."""
+    parts = []
+    for name in ("test", "tune"):
+        split = report.get("splits", {}).get(name)
+        if split and split["n"]:
+            parts += [f"{name} split ({split['n']} items)", type_table(split), overview(split)]
+    parts += ["all items", type_table(report["summary"]), overview(report["summary"])]
     if "ablations" in report:
         parts.append(ablation_table(report["ablations"]))
     if "baseline" in report:

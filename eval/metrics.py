@@ -38,6 +38,17 @@ def is_relevant(passage_text: str, quotes: Iterable[str]) -> bool:
     return any(q and normalise(q) in text for q in quotes)
 
 
+def answer_hit(sentences: Sequence[str], quotes: Iterable[str]) -> bool:
+    """True when a cited sentence holds a gold quote (normalised).
+
+    ``sentences`` are the sentences cited from one passage, in reading order; a quote
+    that runs over two of them counts when they are cited together.
+    """
+    cited = [normalise(s) for s in sentences]
+    joined = " ".join(cited)
+    return any(q and (any(q in s for s in cited) or q in joined) for q in map(normalise, quotes))
+
+
 def first_relevant_rank(relevance: Sequence[bool]) -> int | None:
     """1-based rank of the first relevant passage, or None."""
     for i, rel in enumerate(relevance):

@@ -13,6 +13,7 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.sentences import sentences, split_sentences
 from ingest.types import Block, Chunk
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -33,8 +34,6 @@ def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
 
 def _lead_in(block: Block) -> Block | None:
     """The last sentence of a paragraph that introduces a list ("… de volgende punten:")."""
-    from kb.sentences import sentences
-
     text = block.text.rstrip()
     if block.kind != "paragraph" or not text.endswith(":"):
         return None
@@ -115,6 +114,7 @@ def chunk_blocks(
 
     seen: dict[str, int] = {}
     for c in out:
+        c.sentences = split_sentences(c.text)
         n = seen.get(c.text, 0)
         seen[c.text] = n + 1
         c.chunk_id = chunk_id(doc_id, c.text, n)

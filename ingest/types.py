@@ -55,7 +55,14 @@ class Chunk:
     page: int | None = None
     page_end: int | None = None
     meta: dict = field(default_factory=dict)  # title, year, doc_type, sectors, ...
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each sentence in text
 
     @property
     def embed_text(self) -> str:
         return f"{self.header}\n{self.text}" if self.header else self.text
+
+    @property
+    def embed_spans(self) -> list[tuple[int, int]]:
+        """The sentence spans shifted to their place in :attr:`embed_text`."""
+        shift = len(self.header) + 1 if self.header else 0
+        return [(a + shift, b + shift) for a, b in self.sentences]

@@ -3,12 +3,13 @@
 The public API (imported lazily, so ``import kb`` stays cheap)::
 
     kb.ingest(paths=None, rebuild=False, prune=False) -> IngestReport
-    kb.search(query, k=10, filters=None) -> list[dict]
+    kb.search(query, k=10, filters=None) -> list[Passage]
+    kb.ask(question, history=None, persona=None, filters=None) -> Answer
 """
 
 from kb.config import Settings  # noqa: F401  (sets the hub libraries offline first)
 
-__all__ = ["Settings", "ingest", "search"]
+__all__ = ["Settings", "ask", "ingest", "search"]
 
 
 def __getattr__(name):

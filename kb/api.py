@@ -2,7 +2,8 @@
 
     >>> import kb
     >>> report = kb.ingest()                      # bundled corpus → index under .kb/
-    >>> hits = kb.search("wat is een opp", k=5)  # list of passage dicts
+    >>> hits = kb.search("wat is een opp", k=5)  # list of Passage
+    >>> answer = kb.ask("Wat is een opp?")        # Answer: .answer, .citations, .abstained
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 
 from kb.config import Settings
 from kb.indexer import IngestReport, ingest  # noqa: F401  (re-exported)
+from kb.results import Answer, Passage
 from kb.retrieve import Retriever
 
 _lock = threading.Lock()
@@ -43,13 +45,15 @@ def forget_retrievers() -> None:
         _retrievers.clear()
 
 
-def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[dict]:
-    """The ``k`` best passages for ``query`` as dicts (see ``kb search --json``)."""
+def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[Passage]:
+    """The ``k`` best passages for ``query`` (fewer when fewer match; see ``kb search --json``)."""
+    from kb.thesaurus import expand
+
     query = (query or "").strip()
     if not query:
         return []
-    hits = get_retriever(settings).search(query, k=k, filters=filters)
-    return [h.as_dict(i + 1) for i, h in enumerate(hits)]
+    hits = get_retriever(settings).search(query, k=k, filters=filters, lexical_query=expand(query).query)
+    return [h.passage(i + 1) for i, h in enumerate(hits)]
 
 
 def ask(
@@ -59,22 +63,16 @@ def ask(
     filters=None,
     settings: Settings | None = None,
     on_token=None,
-) -> dict:
+) -> Answer:
     """Answer a Dutch question from the sources, with citations, or abstain.
 
-    Returns the answer object of ``kb ask --json``: ``question``, ``answer``,
-    ``abstained``, ``mode``, ``citations`` and ``retrieved`` (plus ``notice``,
-    ``terms`` and, per persona, ``lead`` or ``bullets``).
+    ``history`` is the conversation so far as ``[{"role": "user"|"assistant", "content": …}]``.
+    Returns an :class:`~kb.results.Answer`; ``.to_dict()`` is the object of ``kb ask --json``.
     """
-    from kb.ask import answer_question
+    from kb.answering import answer_question
+    from kb.question import analyse
 
-    q = (question or "").strip()
-    if not q or not any(c.isalnum() for c in q):
-        # no retrieval (and no model load) needed to answer an empty question
-        from kb.conversation import normalise_question
-
-        return {"question": question, "answer": normalise_question(q)[1], "abstained": True,
-                "mode": "extractive", "citations": [], "retrieved": [], "persona": persona,
-                "notice": None, "terms": []}
+    if analyse(question).empty:  # no retrieval (and no model load) needed
+        return Answer(question=question or "", answer=analyse(question).notice or "", persona=persona)
     return answer_question(get_retriever(settings), question, history, persona, filters,
                            settings=settings, on_token=on_token)

@@ -87,14 +87,13 @@ def search(query: str, k: int, as_json: bool) -> None:
     except IndexError_ as e:
         _fail(str(e))
     if as_json:
-        click.echo(json.dumps({"query": query, "results": results}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
         return
     if not results:
         click.echo("Geen passages gevonden.")
     for r in results:
-        where = f"p. {r['page']}" if r["page"] else (r["section"] or "")
-        click.secho(f"[{r['rank']}] {r['title']} ({r['year'] or 'z.j.'}) {where}", bold=True)
-        text = " ".join(r["text"].split())
+        click.secho(f"[{r.rank}] {r.title} ({r.year or 'z.j.'}) {r.page and f'p. {r.page}' or r.section}", bold=True)
+        text = " ".join(r.text.split())
         click.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}\n")
 
 
@@ -118,20 +117,17 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
     except IndexError_ as e:
         _fail(str(e))
     if as_json:
-        click.echo(json.dumps(_public(result), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    if result.get("notice"):
-        click.secho(result["notice"], fg="yellow", err=True)
-    click.echo(result["answer"])
-    if result["citations"] and not result.get("bullets"):  # trainer bullets carry their own source list
+    if result.notice:
+        click.secho(result.notice, fg="yellow", err=True)
+    if result.searched_also:
+        click.secho("Ook gezocht op: " + ", ".join(result.searched_also), dim=True, err=True)
+    click.echo(result.answer)
+    if result.citations and not result.bullets:  # trainer bullets carry their own source list
         click.echo("\nBronnen:")
-        for c in result["citations"]:
-            where = f", p. {c['page']}" if c.get("page") else (f", {c['section']}" if c.get("section") else "")
-            click.echo(f"[{c['n']}] {c['title']} ({c['year'] or 'z.j.'}){where}")
-
-
-def _public(result: dict) -> dict:
-    return {k: v for k, v in result.items() if not k.startswith("_")}
+        for c in result.citations:
+            click.echo(f"[{c.n}] {c.source_line()}")
 
 
 def _ask_batch(infile, out, persona, run_ask) -> None:
@@ -147,7 +143,7 @@ def _ask_batch(infile, out, persona, run_ask) -> None:
             out.write(json.dumps({"id": None, "line": lineno, "error": f"ongeldige JSON op regel {lineno}: {e}"}, ensure_ascii=False) + "\n")
             continue
         result = run_ask(item.get("question", ""), history=item.get("history") or [], persona=item.get("persona", persona))
-        out.write(json.dumps({"id": item.get("id"), **_public(result)}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
         out.flush()
 
 
@@ -176,7 +172,7 @@ def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors:
     if floors is not None:
         from eval.floors import check_floors, read_floors
 
-        problems = check_floors(report["summary"], read_floors(floors))
+        problems = check_floors(report, read_floors(floors))
         for p in problems:
             click.secho(f"ONDER DE GRENS: {p}", fg="red", err=True)
         if problems:

@@ -1,7 +1,8 @@
 """The Dutch domain glossary: abbreviations and terms of passend onderwijs.
 
 Used for query expansion (a parent types "opp", the reports say
-"ontwikkelingsperspectief") and shown to users as the "Begrippenlijst".
+"ontwikkelingsperspectief"; see :mod:`kb.thesaurus`) and shown to users as the
+"Begrippenlijst".
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from kb.text import fold
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.json")
-SYNONYMS_FILE = Path(__file__).with_name("synonyms.json")
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,3 @@ def find_terms(text: str) -> list[Term]:
     """Glossary terms that occur in ``text`` (by any of their forms)."""
     folded = fold(text)
     return [t for pat, t in _patterns() if pat.search(folded)]
-
-
-@lru_cache(maxsize=1)
-def _synonyms() -> tuple[tuple[re.Pattern, tuple[str, ...]], ...]:
-    groups = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
-    return tuple((_any_of(group), tuple(group)) for group in groups)
-
-
-def expand_query(query: str) -> str:
-    """The query plus the other forms of each glossary term in it and the words the
-    reports use for everyday words in it ("geld" → "middelen"), for lexical search."""
-    extra: list[str] = []
-    folded = fold(query)
-    for t in find_terms(query):
-        for form in (t.full, t.term):
-            if fold(form) not in folded and len(form) > 2:
-                extra.append(form)
-    for pattern, group in _synonyms():
-        if pattern.search(folded):
-            extra.extend(w for w in group if fold(w) not in folded)
-    return query if not extra else f"{query} {' '.join(dict.fromkeys(extra))}"

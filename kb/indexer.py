@@ -186,13 +186,17 @@ def _embed_and_write(todo: list[_Prepared], store, embedder, settings: Settings,
     batch = max(1, settings.batch_size) * 4
     for prep in todo:
         texts = [c.embed_text for c in prep.chunks]
-        vectors = []
+        spans = [c.embed_spans for c in prep.chunks]
+        vectors: list = []
+        sentence_vectors: list = []
         try:
             for i in range(0, len(texts), batch):
                 progress("chunks", done, total, prep.doc_id)
-                vectors.extend(embedder.embed_passages(texts[i : i + batch]))
+                passage_part, sentence_part = embedder.embed_passages_with_spans(texts[i : i + batch], spans[i : i + batch])
+                vectors.extend(passage_part)
+                sentence_vectors.extend(sentence_part)
                 done += len(texts[i : i + batch])
-            store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks)
+            store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks, sentence_vectors)
         except Exception as e:
             report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))
             continue

@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-from kb.glossary import expand_query, find_terms
+from kb.glossary import find_terms
+from kb.thesaurus import expand
 from kb.text import STOPWORDS, analyze, words
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
@@ -60,7 +61,7 @@ def term_spans(text: str, query: str) -> list[tuple[int, int]]:
 
     Short words (under four letters) count only if they are glossary terms ("opp").
     """
-    stems = {st for w in words(expand_query(query or "")) if len(w) >= 4 or w.isdigit() or find_terms(w)
+    stems = {st for w in words(expand(query or "").query) if len(w) >= 4 or w.isdigit() or find_terms(w)
              for st in analyze(w)}
     if not stems:
         return []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.config import Settings
+from kb.results import Passage
 from kb.store import Store, get_all
 
 RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
@@ -89,21 +90,8 @@ class Hit:
     dense: float = 0.0  # cosine similarity with the query (0 if not in the dense list)
     lexical: float = 0.0  # BM25 score (0 if not in the lexical list)
 
-    def as_dict(self, rank: int) -> dict:
-        m = self.meta
-        return {
-            "rank": rank,
-            "score": round(float(self.score), 6),
-            "source": m.get("doc_id"),
-            "title": m.get("title"),
-            "short_title": m.get("short_title"),
-            "year": m.get("year") or None,
-            "doc_type": m.get("doc_type"),
-            "page": m.get("page") or None,
-            "section": m.get("section") or "",
-            "text": self.text,
-            "chunk_id": self.chunk_id,
-        }
+    def passage(self, rank: int = 0) -> Passage:
+        return Passage.from_meta(self.chunk_id, self.text, self.meta, rank, self.score)
 
 
 class Retriever:
@@ -128,10 +116,13 @@ class Retriever:
             return None
         return np.array([filters.allows(m) for m in self.metas], dtype=bool)
 
-    def dense(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+    def embed(self, query: str) -> np.ndarray:
+        return self.embedder.embed_query(query)
+
+    def dense(self, query: str, n: int, filters: Filters, vector: np.ndarray | None = None) -> list[tuple[str, float]]:
         if self.collection.count() == 0:
             return []
-        q = self.embedder.embed_query(query)
+        q = self.embed(query) if vector is None else vector
         res = self.collection.query(
             query_embeddings=[list(map(float, q))],
             n_results=min(n, self.collection.count()),
@@ -148,10 +139,11 @@ class Retriever:
         return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def search(self, query: str, k: int = 10, filters=None, mode: str = "hybrid",
-               lexical_query: str | None = None) -> list[Hit]:
-        """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"."""
+               lexical_query: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
+        """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"; ``vector``: the query's
+        embedding, when the caller already has it."""
         filters = Filters.from_any(filters)
-        dense = self.dense(query, CANDIDATES, filters) if mode in ("hybrid", "dense") else []
+        dense = self.dense(query, CANDIDATES, filters, vector) if mode in ("hybrid", "dense") else []
         lex = self.bm25(lexical_query or query, CANDIDATES, filters) if mode in ("hybrid", "bm25") else []
         fused: dict[str, float] = {}
         for weight, ranked in ((self.weights["dense"], dense), (self.weights["lexical"], lex)):

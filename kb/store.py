@@ -14,11 +14,14 @@ owns (left by an interrupted run) are removed by :meth:`Store.reconcile`.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -70,7 +73,30 @@ def _atomic_write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def chunk_metadata(chunk: Chunk) -> dict:
+def pack_vectors(rows: np.ndarray) -> str:
+    """Sentence vectors as compact text for Chroma metadata: per row a float16 scale and int8 values."""
+    rows = np.asarray(rows, dtype=np.float32)
+    if rows.size == 0:
+        return ""
+    scale = np.abs(rows).max(axis=1, keepdims=True) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.round(rows / scale).astype(np.int8)
+    head = np.asarray(rows.shape, dtype=np.uint16).tobytes()
+    return base64.b64encode(head + scale.astype(np.float16).tobytes() + q.tobytes()).decode("ascii")
+
+
+def unpack_vectors(text: str) -> np.ndarray | None:
+    """The rows packed by :func:`pack_vectors` (float32), or None for an empty or missing value."""
+    if not text:
+        return None
+    raw = base64.b64decode(text)
+    n, dim = np.frombuffer(raw[:4], dtype=np.uint16)
+    scale = np.frombuffer(raw[4 : 4 + 2 * n], dtype=np.float16).astype(np.float32).reshape(n, 1)
+    q = np.frombuffer(raw[4 + 2 * n :], dtype=np.int8).astype(np.float32).reshape(n, dim)
+    return q * scale
+
+
+def chunk_metadata(chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> dict:
     """Flat metadata for Chroma (scalars only; None is not allowed)."""
     m = chunk.meta
     sectors = m.get("sectors") or []
@@ -92,6 +118,10 @@ def chunk_metadata(chunk: Chunk) -> dict:
         meta[f"sector_{s}"] = s in sectors
     if chunk.raw and chunk.raw.strip() != chunk.text.strip():
         meta["raw"] = chunk.raw
+    if chunk.sentences:
+        meta["sent_spans"] = json.dumps(chunk.sentences, separators=(",", ":"))
+    if sentence_vectors is not None and len(sentence_vectors):
+        meta["sent_vecs"] = pack_vectors(sentence_vectors)
     return meta
 
 
@@ -157,7 +187,8 @@ class Store:
         """The chunk ids of every document in the manifest."""
         return [cid for e in self.documents().values() for cid in e.get("chunk_ids", [])]
 
-    def write_document(self, doc_id: str, entry: dict, chunks: list[Chunk], embeddings, blocks: list[Block]) -> None:
+    def write_document(self, doc_id: str, entry: dict, chunks: list[Chunk], embeddings, blocks: list[Block],
+                       sentence_vectors: list | None = None) -> None:
         """Replace one document's chunks; all or nothing as seen from the manifest."""
         col = self.collection()
         ids = [c.chunk_id for c in chunks]
@@ -171,7 +202,8 @@ class Store:
                     ids=ids[i : i + batch],
                     embeddings=[list(map(float, e)) for e in embeddings[i : i + batch]],
                     documents=[c.text for c in part],
-                    metadatas=[chunk_metadata(c) for c in part],
+                    metadatas=[chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors else None)
+                               for j, c in enumerate(part)],
                 )
         except BaseException:
             # roll back: remove what this call added that no document owned before

@@ -1,0 +1,277 @@
+"""Candidate sentences of the retrieved passages, and the named features that score them.
+
+Every candidate is an exact span of its passage (so a cited sentence is always
+verbatim). Units that can never be an answer are left out here: questions,
+headings, reference-list entries, captions and link lines. The features are plain
+numbers with names (:data:`SENTENCE_FEATURES`), so a fitted model over them can be
+read and checked; the weights live in ``kb/models/`` (see :mod:`kb.models`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.sentences import split_sentences
+from kb.question import Question
+from kb.retrieve import Hit
+from kb.store import unpack_vectors
+from kb.text import analyze, fold, words
+
+MIN_CHARS = 25
+
+# --- what a sentence must not be ------------------------------------------------------------
+
+_REFERENCE = re.compile(
+    r"^(?:- )?(?:\d+\.\s*)?[A-Z][^\s,]+(?: [a-z]+)?,\s(?:[A-Z]\.\s?)+.*\(\d{4}[a-z]?\)"  # "Ledoux, G. ... (2020)"
+    r"|\(\d{4}[a-z]?\)\.\s.*(?:Amsterdam|Utrecht|Nijmegen|Den Haag|Rotterdam|Zwolle|Groningen|Tilburg|Leiden)\b"
+    r"|^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'-]+,\s(?:[A-Z]\.\s?)+(?:,|&|en)?\s?)+"
+)
+_CAPTION = re.compile(r"^(?:- )?(?:foto|beeld|fotografie|illustratie|figuur|tabel|grafiek|bron|v\.?l\.?n\.?r\.?)\b[\s\d:.]", re.I)
+_LINK = re.compile(r"https?://|www\.|\.nl\b|\.com\b|\.org\b|@", re.I)
+_TERMINAL = re.compile(r"[.!:;)”\"'’]$")
+
+
+def _plain(text: str) -> str:
+    return text.strip().lstrip("-•* ").strip().strip("“”\"'‘’()")
+
+
+def unusable(text: str, section: str = "") -> str | None:
+    """Why a unit can never be (part of) an answer, or None when it can."""
+    t = _plain(text)
+    if len(t) < MIN_CHARS and not text.lstrip().startswith("- "):
+        return "te kort"
+    if t.endswith("?"):
+        return "vraag"
+    if _REFERENCE.search(text.strip()):
+        return "literatuurverwijzing"
+    if _CAPTION.match(text.strip()):
+        return "bijschrift"
+    if _LINK.search(t) and len(words(t)) < 25:
+        return "link"
+    if not _TERMINAL.search(t) and len(t) < 90 and not text.lstrip().startswith("- "):
+        return "kop"
+    if section and fold(t) in {fold(s) for s in section.split(" > ")}:
+        return "kop"
+    return None
+
+
+# --- answer types -----------------------------------------------------------------------------
+
+_NUMBER_WORDS = (r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig"
+                 r"|honderd|duizend|miljoen|miljard|helft|kwart|derde|tweederde|procent|meeste|minderheid|meerderheid")
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|%")
+_FREQUENCY = re.compile(
+    r"\b(?:jaarlijks|halfjaarlijks|maandelijks|wekelijks|dagelijks|eenmaal|tweemaal|driemaal|keer|maal|regelmatig"
+    r"|periodiek|steeds|telkens|minstens|minimaal|elk jaar|ieder jaar|per jaar|per week|per maand|elke week|elke dag"
+    r"|iedere|elke|vaak|zelden|soms|nooit|altijd|(?:een|twee|drie) keer)\b")
+_UNIT = re.compile(r"\b(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|schooljaar|schooljaren|termijn|periode)\b")
+_TIME = re.compile(r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober"
+                   r"|november|december|zomervakantie|voorjaar|najaar)\b|\b(?:sinds|vanaf|sindsdien|voordat|nadat|zodra"
+                   r"|wanneer|tijdens|bij de start|bij aanvang|aan het begin|aan het eind)\b")
+_REASON = re.compile(r"\b(?:omdat|doordat|daardoor|daarom|want|reden|redenen|oorzaak|oorzaken|komt door|dat komt"
+                     r"|dit komt|vanwege|dankzij|als gevolg|gevolg van|zodat|om te)\b")
+_ACTOR = re.compile(r"\b(?:school|scholen|schoolbestuur|schoolbesturen|bestuur|samenwerkingsverband|samenwerkingsverbanden"
+                    r"|ouders?|leraren|leraar|leerkrachten?|intern begeleiders?|ib'?ers?|mentor|mentoren|ondersteuningscoordinatoren?"
+                    r"|zorgcoordinatoren?|gemeenten?|jeugdhulp|inspectie|minister|staatssecretaris|rijk|overheid"
+                    r"|directeur|schoolleiders?|team|commissie|consulenten?|orthopedagoog|begeleider|specialisten?)\b")
+_PLACE = re.compile(r"\b(?:in|op|bij|naar)\s+(?:de |het )?[A-Z]|\b(?:regio|stad|gemeente|provincie|school|website)\b")
+_DEFINITION = re.compile(r"\b(?:is een|is de|is het|zijn de|betekent|betekenen|houdt in|houden in|wil zeggen|verstaan"
+                         r"|wordt bedoeld|noemen we|heet|heten|gaat om|gaat over|omvat|bestaat uit|is bedoeld|is dat)\b|:")
+_PROCEDURE = re.compile(r"\b(?:werkwijze|aanpak|stappen|eerst|vervolgens|daarna|door te|door middel van|procedure"
+                        r"|gesprek|overleg|zo|manier|samen)\b")
+_POLARITY = re.compile(r"\b(?:niet|geen|wel|nooit|nauwelijks|ja|nee|juist|inderdaad)\b")
+_QUOTE = re.compile(r"[“”„\"]")
+_FIRST_PERSON = re.compile(r"\b(?:ik|we|wij|ons|onze|mijn|me|mij)\b")
+
+KINDS = ("definition", "frequency", "duration", "quantity", "time", "reason", "person", "place", "list", "how", "yesno", "other")
+
+SENTENCE_FEATURES = (
+    "cov_asked",  # idf-weighted share of the user's own words (and their expansions) in the sentence
+    "cov_query",  # the same for the whole query (with a follow-up's context)
+    "cov_context",  # share of the context question's words (follow-ups; 0 otherwise)
+    "cov_asked_rel",  # cov_asked minus the best cov_asked among the candidates
+    "cov_neighbours",  # best cov_query of the sentence before or after it
+    "cov_passage",  # cov_query of the whole passage
+    "dense_sentence",  # cosine of the question with the sentence (late-chunked from the passage)
+    "dense_sentence_rel",  # that minus the best among the candidates
+    "dense_passage",  # cosine of the question with the passage
+    "rank_prior",  # 1 / (1 + passage rank)
+    "first_in_passage",
+    "position",  # relative position in the passage (0 first, 1 last)
+    "log_chars",
+    "long",  # over 400 characters
+    "list_item",
+    "lead_in",  # ends with ':' (introduces a list)
+    "direct_speech",  # quotation marks: an anecdote or a quoted person
+    "first_person",
+    "subject_in_sentence",  # "wat is X": X occurs in the sentence
+    "definition_cue",  # "wat is X": X with "is een", "betekent", ":" …
+    "type_match",  # the sentence holds the kind of answer asked for (a number, a frequency, a reason, …)
+    "polarity",  # yes/no questions: the sentence says niet/geen/wel
+    "in_previous_answer",  # follow-ups: the sentence was already said
+) + tuple(f"kind_{k}" for k in KINDS)
+
+
+@dataclass
+class Candidate:
+    """One sentence (or list item) of one retrieved passage."""
+
+    hit_index: int
+    start: int
+    end: int
+    text: str
+    terms: frozenset
+    features: dict = field(default_factory=dict)
+    score: float = 0.0  # set by the ranker: probability that this sentence answers
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.features[f] for f in SENTENCE_FEATURES], dtype=np.float64)
+
+
+class Coverage:
+    """idf-weighted share of a question's terms in a text."""
+
+    def __init__(self, text: str, idf):
+        self.idf = idf
+        self.terms = {t for t in analyze(text) if len(t) > 1}
+        self.total = sum(idf(t) for t in self.terms) or 1.0
+
+    def __call__(self, terms) -> float:
+        if not self.terms:
+            return 0.0
+        return sum(self.idf(t) for t in self.terms & set(terms)) / self.total
+
+
+def spans_of(hit: Hit) -> list[tuple[int, int]]:
+    """The sentence spans stored with the passage, or computed (an index without them)."""
+    stored = hit.meta.get("sent_spans")
+    return [tuple(s) for s in json.loads(stored)] if stored else split_sentences(hit.text)
+
+
+def sentence_vectors(hit: Hit, n: int) -> np.ndarray | None:
+    vecs = unpack_vectors(hit.meta.get("sent_vecs") or "")
+    return vecs if vecs is not None and len(vecs) == n else None
+
+
+def type_match(kind: str, text: str) -> float:
+    """Whether ``text`` holds the kind of answer a question of ``kind`` asks for."""
+    f = fold(text)
+    if kind == "frequency":
+        return float(bool(_FREQUENCY.search(f)))
+    if kind == "quantity":
+        return float(bool(_NUMBER.search(f)))
+    if kind == "duration":
+        return float(bool(_NUMBER.search(f) and _UNIT.search(f)) or "termijn" in f)
+    if kind == "time":
+        return float(bool(_TIME.search(f)))
+    if kind == "reason":
+        return float(bool(_REASON.search(f)))
+    if kind == "person":
+        return float(bool(_ACTOR.search(f)))
+    if kind == "place":
+        return float(bool(_PLACE.search(text)))
+    if kind == "list":
+        return float(text.lstrip().startswith("- ") or text.count(",") >= 2 or text.rstrip().endswith(":"))
+    if kind == "how":
+        return float(bool(_PROCEDURE.search(f)))
+    if kind == "definition":
+        return float(bool(_DEFINITION.search(f)))
+    return 0.0
+
+
+def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, asked_query: str,
+               qvec: np.ndarray | None, n_passages: int) -> list[Candidate]:
+    """The usable sentences of the first ``n_passages`` hits, with their features."""
+    cov_query = Coverage(lexical_query, idf)
+    cov_asked = Coverage(asked_query, idf)
+    context = question.query[: max(0, len(question.query) - len(question.asked))] if question.followup else ""
+    cov_context = Coverage(context, idf) if context else None
+    subject = question.subject
+    subject_terms = set(analyze(subject)) if subject else set()
+    previous = " ".join(question.previous_answer.split()) if question.previous_answer else ""
+    out: list[Candidate] = []
+    for i, hit in enumerate(hits[:n_passages]):
+        spans = spans_of(hit)
+        vecs = sentence_vectors(hit, len(spans)) if qvec is not None else None
+        sims = vecs @ qvec if vecs is not None else None
+        units = [(a, b, hit.text[a:b], frozenset(analyze(hit.text[a:b]))) for a, b in spans]
+        covs = [cov_query(t) for *_, t in units]
+        passage_cov = cov_query(analyze(hit.text))
+        section = hit.meta.get("section") or ""
+        for k, (a, b, text, terms) in enumerate(units):
+            if unusable(text, section):
+                continue
+            f = fold(text)
+            subject_in = bool(subject_terms) and subject_terms <= set(terms)
+            features = {
+                "cov_asked": cov_asked(terms),
+                "cov_query": covs[k],
+                "cov_context": cov_context(terms) if cov_context else 0.0,
+                "cov_neighbours": max(covs[k - 1] if k > 0 else 0.0, covs[k + 1] if k + 1 < len(covs) else 0.0),
+                "cov_passage": passage_cov,
+                "dense_sentence": float(sims[k]) if sims is not None and np.any(vecs[k]) else hit.dense,
+                "dense_passage": hit.dense,
+                "rank_prior": 1.0 / (1 + i),
+                "first_in_passage": float(k == 0),
+                "position": k / max(1, len(units) - 1),
+                "log_chars": math.log(len(text)),
+                "long": float(len(text) > 400),
+                "list_item": float(text.lstrip().startswith("- ")),
+                "lead_in": float(text.rstrip().endswith(":")),
+                "direct_speech": float(bool(_QUOTE.search(text))),
+                "first_person": float(bool(_FIRST_PERSON.search(f))),
+                "subject_in_sentence": float(subject_in),
+                "definition_cue": float(subject_in and bool(_DEFINITION.search(f))),
+                "type_match": type_match(question.kind, text),
+                "polarity": float(question.kind == "yesno" and bool(_POLARITY.search(f))),
+                "in_previous_answer": float(bool(previous) and " ".join(text.split()) in previous),
+            }
+            for kind in KINDS:
+                features[f"kind_{kind}"] = float(question.kind == kind)
+            out.append(Candidate(i, a, b, text, terms, features))
+    for rel, base in (("cov_asked_rel", "cov_asked"), ("dense_sentence_rel", "dense_sentence")):
+        best = max((c.features[base] for c in out), default=0.0)
+        for c in out:
+            c.features[rel] = c.features[base] - best
+    return out
+
+
+# --- passages -----------------------------------------------------------------------------------
+
+PASSAGE_FEATURES = (
+    "fused",  # the hybrid (RRF) score, scaled to 0..1
+    "fused_rank_prior",  # 1 / (1 + rank after fusion)
+    "dense",  # cosine of the question with the passage (0 if not in the dense list)
+    "lexical_rel",  # BM25 score relative to the best
+    "sentence_best",  # the sentence ranker's best probability in the passage
+    "sentence_second",  # its second best
+    "cov_passage",  # idf-weighted share of the query's terms in the passage
+)
+
+
+def passage_features(hits: list[Hit], cands: list[Candidate], rrf_k: int) -> list[dict]:
+    """Features per hit for re-ranking the passages by how well their sentences answer."""
+    best_lex = max((h.lexical for h in hits), default=0.0) or 1.0
+    per_hit: dict[int, list[float]] = {}
+    cov: dict[int, float] = {}
+    for c in cands:
+        per_hit.setdefault(c.hit_index, []).append(c.score)
+        cov[c.hit_index] = c.features["cov_passage"]
+    out = []
+    for i, h in enumerate(hits):
+        probs = sorted(per_hit.get(i, []), reverse=True)
+        out.append({
+            "fused": h.score * (rrf_k + 1) / 2,
+            "fused_rank_prior": 1.0 / (1 + i),
+            "dense": h.dense,
+            "lexical_rel": h.lexical / best_lex,
+            "sentence_best": probs[0] if probs else 0.0,
+            "sentence_second": probs[1] if len(probs) > 1 else 0.0,
+            "cov_passage": cov.get(i, 0.0),
+        })
+    return out

@@ -1,0 +1,174 @@
+"""The typed results of the API: a found passage, a citation and an answer.
+
+``to_dict()`` gives the JSON objects of ``kb search --json`` and ``kb ask --json``
+(their field names are a public format: evaluation tools read them), and
+``from_dict()`` reads them back (the app stores answers as JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class Passage:
+    """A passage from the index as it is shown and cited: where it stands and its text."""
+
+    source: str  # document id (file name)
+    title: str
+    short_title: str
+    year: int | None
+    doc_type: str
+    page: int | None
+    section: str
+    text: str
+    chunk_id: str
+    author: str = ""
+    rank: int = 0
+    score: float = 0.0
+
+    @classmethod
+    def from_meta(cls, chunk_id: str, text: str, meta: dict, rank: int = 0, score: float = 0.0) -> "Passage":
+        return cls(
+            source=meta.get("doc_id") or "",
+            title=meta.get("title") or meta.get("doc_id") or "",
+            short_title=meta.get("short_title") or meta.get("title") or "",
+            year=meta.get("year") or None,
+            doc_type=meta.get("doc_type") or "",
+            page=meta.get("page") or None,
+            section=meta.get("section") or "",
+            text=text,
+            chunk_id=chunk_id,
+            author=meta.get("author") or "",
+            rank=rank,
+            score=round(float(score), 6),
+        )
+
+    @property
+    def where(self) -> str:
+        """'p. 4' or the innermost section; '' when neither is known."""
+        if self.page:
+            return f"p. {self.page}"
+        return self.section.split(" > ")[-1].strip()
+
+    def source_line(self) -> str:
+        """'Title (2020), p. 4' — how a source is named in answers and lists."""
+        line = f"{self.title} ({self.year or 'z.j.'})"
+        if self.page:
+            return f"{line}, p. {self.page}"
+        return f"{line}, {self.section}" if self.section else line
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Passage":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Citation(Passage):
+    """A cited passage: number ``n`` in the answer and the sentences quoted from it."""
+
+    n: int = 0
+    quotes: list[str] = field(default_factory=list)  # every one is a substring of ``text``
+
+    @property
+    def quote(self) -> str:
+        return " … ".join(self.quotes)
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d.pop("rank"), d.pop("score")
+        return {"n": self.n, **d, "quote": self.quote}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Citation":
+        quotes = d.get("quotes") or ([d["quote"]] if d.get("quote") else [])
+        c = super().from_dict({k: v for k, v in d.items() if k not in ("quotes", "quote")})
+        c.quotes = list(quotes)
+        return c
+
+
+@dataclass
+class Term:
+    """A glossary term that occurs in the question."""
+
+    term: str
+    full: str
+    uitleg: str
+
+
+@dataclass
+class Answer:
+    """The answer to one question: text with [n] markers, citations, or an abstention.
+
+    ``abstained`` is True when the sources do not answer the asked fact; a *partial*
+    answer ("De bronnen zeggen niet …; wel: …") is an abstention that still cites the
+    related passages it shows.
+    """
+
+    question: str
+    answer: str = ""
+    abstained: bool = True
+    mode: str = "extractive"  # "extractive" | "llm"
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    persona: str | None = None
+    notice: str | None = None
+    terms: list[Term] = field(default_factory=list)
+    query: str = ""  # what was searched for (a follow-up joined with its context)
+    searched_also: list[str] = field(default_factory=list)  # policy terms added for everyday words
+    partial: bool = False
+    kind: str = ""  # the question type: definition, frequency, person, ...
+    evidence: dict = field(default_factory=dict)  # the features and probability of the abstention model
+    lead: str | None = None  # parents: a glossary explanation before the answer
+    bullets: list[str] | None = None  # trainers: the answer as bullets
+    nearby: list[Passage] = field(default_factory=list)  # shown with an abstention
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "partial": self.partial,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [p.to_dict() for p in self.retrieved],
+            "persona": self.persona,
+            "notice": self.notice,
+            "terms": [asdict(t) for t in self.terms],
+            "query": self.query,
+            "searched_also": list(self.searched_also),
+            "kind": self.kind,
+            "evidence": self.evidence,
+            "lead": self.lead,
+            "bullets": self.bullets,
+            "nearby": [p.to_dict() for p in self.nearby],
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Answer":
+        return cls(
+            question=d.get("question", ""),
+            answer=d.get("answer", ""),
+            abstained=bool(d.get("abstained", True)),
+            partial=bool(d.get("partial", False)),
+            mode=d.get("mode") or "extractive",
+            citations=[Citation.from_dict(c) for c in d.get("citations") or []],
+            retrieved=[Passage.from_dict(p) for p in d.get("retrieved") or []],
+            persona=d.get("persona"),
+            notice=d.get("notice"),
+            terms=[Term(t.get("term", ""), t.get("full", ""), t.get("uitleg", "")) for t in d.get("terms") or []],
+            query=d.get("query") or d.get("question", ""),
+            searched_also=list(d.get("searched_also") or []),
+            kind=d.get("kind") or "",
+            evidence=d.get("evidence") or {},
+            lead=d.get("lead"),
+            bullets=d.get("bullets"),
+            nearby=[Passage.from_dict(p) for p in d.get("nearby") or []],
+            seconds=float(d.get("seconds") or 0.0),
+        )
