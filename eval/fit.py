@@ -267,11 +267,13 @@ def fit_abstention(X: np.ndarray, y: np.ndarray, C: float, max_wrong: float) -> 
         m = fit_linear("abstention", EVIDENCE_FEATURES, X[train], y[train], C, balanced=True)
         p_cv[test] = m.probability(X[test])
     threshold, recall, wrong = choose_threshold(p_cv, y, max_wrong)
+    curve = {f"recall_at_wrong_{w}": round(choose_threshold(p_cv, y, w)[1], 3) for w in (0.03, 0.05, 0.1, 0.15, 0.2)}
     model = fit_linear("abstention", EVIDENCE_FEATURES, X, y, C, balanced=True)
     model = LinearModel(model.name, model.features, model.mean, model.scale, model.coef, model.intercept,
                         threshold, {"partial_min": 0.35})
     return model, {"threshold": round(threshold, 4), "abstain_recall_cv": round(recall, 4),
-                   "wrong_refusals_cv": round(wrong, 4), "unanswerable": int(y.sum()), "answerable": int((~y).sum())}
+                   "wrong_refusals_cv": round(wrong, 4), "unanswerable": int(y.sum()), "answerable": int((~y).sum()),
+                   **curve}
 
 
 # --- the whole fit -------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ EVIDENCE_FEATURES = (
     "missing_numbers",  # numbers (years, amounts) in the question the corpus never uses
     "fact_kind",  # the question asks for a number, a date, a duration, a frequency, a person or a place
     "type_unmet",  # … and no good sentence holds one
+    "type_support",  # the best coverage of the asked words by a sentence that holds such an answer
     "english",
     "followup",
 )
@@ -59,9 +60,22 @@ class Evidence:
 
 
 def asked_terms(question: Question, dutch_terms: list[str]) -> set[str]:
-    """The analysed content terms the user asked about (for English: their Dutch translations)."""
-    text = " ".join(dutch_terms) if question.language == "en" else question.asked
-    return {t for t in analyze(text) if len(t) > 1}
+    """The analysed content terms of the question itself (the last question of a longer text;
+    for English: their Dutch translations)."""
+    text = " ".join(dutch_terms) if question.language == "en" else question.focus
+    # a hyphenated word also yields its parts; the whole form is often written apart ("VN Verdrag")
+    return {t for t in analyze(text) if len(t) > 1 and "-" not in t}
+
+
+def _present(term: str, vocabulary: set[str]) -> bool:
+    """Whether a term, or a form of it (a participle "geratificeerd" for "ratificeerde"), occurs."""
+    if term in vocabulary:
+        return True
+    if len(term) < 5:
+        return False
+    core = term[2:] if term.startswith("ge") and len(term) > 6 else term
+    stem = core[:max(5, len(core) - 2)]
+    return any(v.startswith(stem) or (len(v) >= 5 and core.startswith(v)) for v in vocabulary)
 
 
 def unknown_names(text: str, known) -> list[str]:
@@ -98,7 +112,7 @@ def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate],
     terms = asked_terms(question, dutch_terms)
     total = sum(idf(t) for t in terms) or 1.0
     top_text = set(analyze(" ".join(h.text + " " + (h.meta.get("header") or "") for h in hits[:3])))
-    missing = [t for t in terms if t not in top_text]
+    missing = [t for t in terms if not _present(t, top_text)]
     vocab = lexical.retriever.vocab_dict if lexical.retriever is not None else {}
     unknown = [t for t in terms if t not in vocab]
     scores = sorted((c.score for c in cands), reverse=True)
@@ -109,6 +123,7 @@ def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate],
     numbers = missing_numbers(question.asked, lexical.knows)
     fact_kind = question.kind in FACT_KINDS
     found = any(type_match(question.kind, c.text) for c in good)
+    support = max((c.features["cov_asked"] for c in cands[:200] if c.features["type_match"]), default=0.0)
     features = {
         "p_best": scores[0] if scores else 0.0,
         "p_best_top3": max((c.score for c in cands if c.hit_index < 3), default=0.0),
@@ -123,6 +138,7 @@ def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate],
         "missing_numbers": float(len(numbers)),
         "fact_kind": float(fact_kind),
         "type_unmet": float(fact_kind and not found),
+        "type_support": support if fact_kind else 1.0,
         "english": float(question.language == "en"),
         "followup": float(question.followup),
     }

@@ -58,7 +58,9 @@ def gather(retriever: Retriever, question: Question, filters=None, retrieval_mod
     vector = retriever.embed(question.query) if retrieval_mode != "bm25" else None
     hits = retriever.search(question.query, k=POOL, filters=filters, mode=retrieval_mode,
                             lexical_query=expansion.query, vector=vector)
-    cands = candidates(question, hits, retriever.lexical.idf, expansion.query, asked.query, vector, POOL)
+    # English words never occur in the Dutch passages: sentences are scored on their Dutch translations
+    dutch = (lambda e: " ".join(e.terms)) if question.language == "en" else (lambda e: e.query)
+    cands = candidates(question, hits, retriever.lexical.idf, dutch(expansion), dutch(asked), vector, POOL)
     pfeatures: list[dict] = []
     if models and cands:
         ranker = load_model("sentence_ranker")

@@ -12,8 +12,10 @@ import threading
 
 from kb.config import Settings
 from kb.indexer import IngestReport, ingest  # noqa: F401  (re-exported)
-from kb.results import Answer, Passage
+from kb.results import Answer, Passage, SourceDocument
 from kb.retrieve import Retriever
+
+SEARCH_DENSE_MARGIN = 0.02  # search: passages without a query word must be this close to the best one
 
 _lock = threading.Lock()
 _retrievers: dict[tuple, tuple[float, Retriever]] = {}
@@ -45,6 +47,29 @@ def forget_retrievers() -> None:
         _retrievers.clear()
 
 
+def index_exists(settings: Settings | None = None) -> bool:
+    """Whether ``KB_HOME`` holds an index with at least one document (cheap: reads the manifest)."""
+    import json
+
+    settings = settings or Settings.from_env()
+    try:
+        manifest = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return settings.chroma_dir.exists() and any(not k.startswith("_") for k in manifest)
+
+
+def documents(settings: Settings | None = None) -> dict[str, SourceDocument]:
+    """The documents in the index, by id."""
+    store = get_retriever(settings).store
+    return {d: SourceDocument.from_manifest(d, e) for d, e in store.documents().items()}
+
+
+def document_blocks(doc_id: str, settings: Settings | None = None) -> list[dict]:
+    """The cleaned blocks of one document (kind, text, page, level), for reading it whole."""
+    return get_retriever(settings).store.read_blocks(doc_id)
+
+
 def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[Passage]:
     """The ``k`` best passages for ``query`` (fewer when fewer match; see ``kb search --json``)."""
     from kb.thesaurus import expand
@@ -53,6 +78,9 @@ def search(query: str, k: int = 10, filters=None, settings: Settings | None = No
     if not query:
         return []
     hits = get_retriever(settings).search(query, k=k, filters=filters, lexical_query=expand(query).query)
+    # a passage matches when it has a query word, or is about as close in meaning as the best one
+    best = max((h.dense for h in hits), default=0.0)
+    hits = [h for h in hits if h.lexical > 0 or h.dense >= best - SEARCH_DENSE_MARGIN]
     return [h.passage(i + 1) for i, h in enumerate(hits)]
 
 

@@ -19,6 +19,7 @@ from contextlib import closing
 from pathlib import Path
 
 from kb.config import Settings
+from kb.results import Answer
 
 DB_NAME = "gesprekken.sqlite3"
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -97,20 +98,19 @@ class ChatStore:
                        (conversation, now, now))
         return conversation
 
-    def add_turn(self, conversation: str, question: str, result: dict, persona: str | None = None) -> int:
+    def add_turn(self, conversation: str, question: str, result: Answer, persona: str | None = None) -> int:
         self.ensure(conversation)
         now = time.time()
-        public = {k: v for k, v in result.items() if not k.startswith("_")}
         with closing(self._connect()) as db, db:
             cur = db.execute(
                 "INSERT INTO turns (conversation, created, persona, question, result) VALUES (?, ?, ?, ?, ?)",
-                (conversation, now, persona, question, json.dumps(public, ensure_ascii=False)),
+                (conversation, now, persona, question, json.dumps(result.to_dict(), ensure_ascii=False)),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
             return int(cur.lastrowid)
 
     def turns(self, conversation: str) -> list[dict]:
-        """The turns in order: {id, created, persona, question, result}."""
+        """The turns in order: {id, created, persona, question, result (an Answer)}."""
         if not valid_id(conversation):
             return []
         with closing(self._connect()) as db:
@@ -118,14 +118,14 @@ class ChatStore:
                 "SELECT id, created, persona, question, result FROM turns WHERE conversation = ? ORDER BY id",
                 (conversation,),
             ).fetchall()
-        return [{**dict(r), "result": json.loads(r["result"])} for r in rows]
+        return [{**dict(r), "result": Answer.from_dict(json.loads(r["result"]))} for r in rows]
 
     def history(self, conversation: str) -> list[dict]:
         """The conversation as chat messages for :func:`kb.api.ask`."""
         out: list[dict] = []
         for t in self.turns(conversation):
             out.append({"role": "user", "content": t["question"]})
-            out.append({"role": "assistant", "content": t["result"].get("answer", "")})
+            out.append({"role": "assistant", "content": t["result"].answer})
         return out
 
     # --- feedback --------------------------------------------------------------------
@@ -140,7 +140,7 @@ class ChatStore:
             ).fetchone()
             if row is None:
                 raise KeyError(f"no such turn: {turn}")
-            result = json.loads(row["result"])
+            result = Answer.from_dict(json.loads(row["result"]))
             now = time.time()
             db.execute(
                 """INSERT INTO feedback (turn, conversation, created, updated, score, comment, persona,
@@ -151,8 +151,8 @@ class ChatStore:
                        score = COALESCE(?, feedback.score),
                        comment = COALESCE(?, feedback.comment)""",
                 (turn, row["conversation"], now, now, score, comment, row["persona"],
-                 result.get("mode"), int(bool(result.get("abstained"))), row["question"],
-                 result.get("answer", ""), json.dumps(_cited(result), ensure_ascii=False),
+                 result.mode, int(result.abstained), row["question"],
+                 result.answer, json.dumps(_cited(result), ensure_ascii=False),
                  score, comment),
             )
 
@@ -191,9 +191,9 @@ def export_feedback(rows: list[dict], fmt: str = "jsonl") -> str:
     raise ValueError(f"unknown format: {fmt}")
 
 
-def _cited(result: dict) -> list[dict]:
+def _cited(result: Answer) -> list[dict]:
     keep = ("n", "source", "title", "year", "doc_type", "page", "section", "quote", "text", "chunk_id")
-    return [{k: c.get(k) for k in keep} for c in result.get("citations") or []]
+    return [{k: c.to_dict().get(k) for k in keep} for c in result.citations]
 
 
 def _iso(ts: float | None) -> str:

@@ -55,13 +55,13 @@ def main() -> None:
 @click.option("--prune", is_flag=True, help="Verwijder documenten waarvan het bestand niet meer bestaat.")
 def ingest(paths: tuple[Path, ...], rebuild: bool, prune: bool) -> None:
     from kb.api import ingest as run_ingest
-    from kb.store import IndexError_
+    from kb.errors import KBError
 
     settings = Settings.from_env()
     bars = _Bars()
     try:
         report = run_ingest(list(paths) or None, settings=settings, rebuild=rebuild, prune=prune, progress=bars)
-    except IndexError_ as e:
+    except KBError as e:
         _fail(str(e))
     finally:
         bars.close()
@@ -80,11 +80,11 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, prune: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 def search(query: str, k: int, as_json: bool) -> None:
     from kb.api import search as run_search
-    from kb.store import IndexError_
+    from kb.errors import KBError
 
     try:
         results = run_search(query, k=k)
-    except IndexError_ as e:
+    except KBError as e:
         _fail(str(e))
     if as_json:
         click.echo(json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
@@ -105,7 +105,7 @@ def search(query: str, k: int, as_json: bool) -> None:
 @click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="Uitvoer voor --batch (standaard: stdout).")
 def ask(question: str | None, persona: str | None, as_json: bool, batch, out) -> None:
     from kb.api import ask as run_ask
-    from kb.store import IndexError_
+    from kb.errors import KBError
 
     if batch is None and question is None:
         _fail("Geef een vraag op, of --batch BESTAND.jsonl")
@@ -114,7 +114,7 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
             _ask_batch(batch, out, persona, run_ask)
             return
         result = run_ask(question, persona=persona)
-    except IndexError_ as e:
+    except KBError as e:
         _fail(str(e))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -160,12 +160,11 @@ def _ask_batch(infile, out, persona, run_ask) -> None:
 def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors: Path | None) -> None:
     from eval.baseline import MissingExtra
     from eval.harness import GoldError, evaluate, table
-    from kb.embedding import EmbeddingModelError
-    from kb.store import IndexError_
+    from kb.errors import KBError
 
     try:
         report = evaluate(gold, out, settings=Settings.from_env(), ablations=ablations, baseline=baseline)
-    except (MissingExtra, GoldError, IndexError_, EmbeddingModelError) as e:
+    except (MissingExtra, GoldError, KBError) as e:
         _fail(str(e))
     click.echo(table(report))
     click.echo(f"\nRapport: {out / 'report.md'} (en report.json, report.png) · {report['seconds']} s")

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from kb.config import DEFAULT_MODEL, Settings
+from kb.errors import KBError
 
 Progress = Callable[[str], None]
 
@@ -34,7 +35,7 @@ _cache: dict[str, "Embedder"] = {}
 _lock = threading.Lock()
 
 
-class EmbeddingModelError(RuntimeError):
+class EmbeddingModelError(KBError):
     """The embedding model cannot be loaded or prepared; the message says what to do."""
 
 

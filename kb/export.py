@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from kb.results import Citation, Passage
+
 PERSONA_LABELS = {"ouder": "ouder of verzorger", "leraar": "leraar of schoolteam", "trainer": "trainer of opleider"}
 
 
@@ -14,69 +16,68 @@ def md_text(text: str) -> str:
     return re.sub(r"([<>\\`])", r"\\\1", text)
 
 
-def where(c: dict) -> str:
-    """'p. 4' or the (innermost) section a passage is in; '' when neither is known."""
-    if c.get("page"):
-        return f"p. {c['page']}"
-    section = (c.get("section") or "").split(" > ")[-1].strip()
-    return f"“{section}”" if section else ""
+def where(c: Passage) -> str:
+    """'p. 4' or the (innermost) section a passage is in, quoted; '' when neither is known."""
+    if c.page:
+        return f"p. {c.page}"
+    return f"“{c.where}”" if c.where else ""
 
 
-def source_line(c: dict) -> str:
-    parts = [f"{c.get('title') or c.get('source')} ({c.get('year') or 'z.j.'})"]
-    if c.get("doc_type"):
-        parts.append(str(c["doc_type"]))
+def source_line(c: Passage) -> str:
+    """'Authors, Title (year), type, place' — as a reference on a handout."""
+    parts = [f"{c.author + ', ' if c.author else ''}{c.title or c.source} ({c.year or 'z.j.'})"]
+    if c.doc_type:
+        parts.append(c.doc_type)
     if where(c):
         parts.append(where(c))
     return ", ".join(md_text(p) for p in parts)
 
 
-def _quote(c: dict) -> str:
-    quotes = c.get("quotes") or ([c["quote"]] if c.get("quote") else [])
-    return "\n".join(f"   > “{md_text(' '.join(q.split()))}”" for q in quotes)
+def _quote(c: Citation) -> str:
+    return "\n".join(f"   > “{md_text(' '.join(q.split()))}”" for q in c.quotes)
 
 
 def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend Onderwijs",
                           when: float | None = None) -> str:
-    """``turns`` as stored by :class:`kb.chats.ChatStore` ({question, persona, result})."""
+    """``turns`` as stored by :class:`kb.chats.ChatStore` ({question, persona, result: Answer})."""
     date = time.strftime("%d-%m-%Y", time.localtime(when or time.time()))
     out = [f"# {title}", "", f"Gesprek van {date}. Elk antwoord is samengesteld uit de bronnen;",
            "de nummers [n] verwijzen naar de bronnenlijst onder het antwoord.", ""]
     all_sources: dict[str, dict] = {}  # per document: the first citation and the places cited
     for i, t in enumerate(turns, start=1):
-        r = t.get("result") or {}
+        r = t["result"]
         out += [f"## Vraag {i}: {md_text(t.get('question', ''))}", ""]
         if t.get("persona") in PERSONA_LABELS:
             out += [f"*Antwoord voor een {PERSONA_LABELS[t['persona']]}.*", ""]
-        answer = r.get("answer", "")
-        if r.get("citations") and "\n\nBronnen:\n" in answer:
+        answer = r.answer
+        if r.citations and "\n\nBronnen:\n" in answer:
             answer = answer.split("\n\nBronnen:\n")[0]  # the trainer's inline list; the full one follows
         out += [md_text(answer), ""]
-        if r.get("abstained"):
-            nearby = r.get("nearby") or []
-            if nearby:
+        if r.abstained and not r.citations:
+            if r.nearby:
                 out += ["*Wel gevonden, maar geen antwoord op de vraag:*", ""]
-                out += [f"- {source_line(p)}" for p in nearby]
+                out += [f"- {source_line(p)}" for p in r.nearby]
                 out.append("")
             continue
-        if r.get("citations"):
+        if r.citations:
             out += ["**Bronnen bij dit antwoord**", ""]
-            for c in r["citations"]:
-                out.append(f"{c['n']}. {source_line(c)}")
+            for c in r.citations:
+                out.append(f"{c.n}. {source_line(c)}")
                 q = _quote(c)
                 if q:
                     out.append(q)
-                doc = all_sources.setdefault(c.get("source") or c.get("title"), {"c": c, "places": []})
+                doc = all_sources.setdefault(c.source or c.title, {"c": c, "places": []})
                 if where(c) and where(c) not in doc["places"]:
                     doc["places"].append(where(c))
             out.append("")
     if all_sources:
         out += ["## Alle gebruikte bronnen", ""]
-        for doc in sorted(all_sources.values(), key=lambda d: str(d["c"].get("title"))):
+        for doc in sorted(all_sources.values(), key=lambda d: str(d["c"].title)):
             c = doc["c"]
-            line = f"- {md_text(str(c.get('title') or c.get('source')))} ({c.get('year') or 'z.j.'})"
-            if c.get("doc_type"):
-                line += f", {md_text(str(c['doc_type']))}"
+            author = f"{md_text(c.author)}, " if c.author else ""
+            line = f"- {author}{md_text(str(c.title or c.source))} ({c.year or 'z.j.'})"
+            if c.doc_type:
+                line += f", {md_text(str(c.doc_type))}"
             if doc["places"]:
                 line += "; geciteerd uit: " + "; ".join(md_text(p) for p in doc["places"])
             out.append(line)

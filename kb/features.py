@@ -95,11 +95,18 @@ SENTENCE_FEATURES = (
     "cov_query",  # the same for the whole query (with a follow-up's context)
     "cov_context",  # share of the context question's words (follow-ups; 0 otherwise)
     "cov_asked_rel",  # cov_asked minus the best cov_asked among the candidates
+    "cov_focus",  # share of the question sentence's words (a long story ends in the actual question)
+    "section_cov",  # share of the asked words in the passage's title and section headings
+    "bigrams",  # share of the question's pairs of adjacent content words that the sentence has too
+    "doc_named",  # the question names the document's author, title or a name in its header
     "cov_neighbours",  # best cov_query of the sentence before or after it
     "cov_passage",  # cov_query of the whole passage
     "dense_sentence",  # cosine of the question with the sentence (late-chunked from the passage)
     "dense_sentence_rel",  # that minus the best among the candidates
     "dense_passage",  # cosine of the question with the passage
+    "dense_passage_best_sentence",  # the best sentence cosine within the same passage
+    "fused_rel",  # the passage's fused score relative to the best passage
+    "lexical_rel",  # the passage's BM25 score relative to the best
     "rank_prior",  # 1 / (1 + passage rank)
     "first_in_passage",
     "position",  # relative position in the passage (0 first, 1 last)
@@ -158,6 +165,18 @@ def sentence_vectors(hit: Hit, n: int) -> np.ndarray | None:
     return vecs if vecs is not None and len(vecs) == n else None
 
 
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    """Pairs of adjacent content-word stems."""
+    terms = [analyze(w)[0] for w in words(text) if analyze(w)]
+    return set(zip(terms, terms[1:]))
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words and acronyms after the first word (names of people, bodies, places), folded."""
+    toks = re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text)
+    return [fold(t) for i, t in enumerate(toks) if i > 0 and t[:1].isupper() and len(t) > 2]
+
+
 def type_match(kind: str, text: str) -> float:
     """Whether ``text`` holds the kind of answer a question of ``kind`` asks for."""
     f = fold(text)
@@ -189,12 +208,17 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
     """The usable sentences of the first ``n_passages`` hits, with their features."""
     cov_query = Coverage(lexical_query, idf)
     cov_asked = Coverage(asked_query, idf)
+    cov_focus = Coverage(question.focus, idf) if question.focus != question.asked else cov_asked
+    q_bigrams = _bigrams(asked_query)
+    q_names = _names(question.asked)
     context = question.query[: max(0, len(question.query) - len(question.asked))] if question.followup else ""
     cov_context = Coverage(context, idf) if context else None
     subject = question.subject
     subject_terms = set(analyze(subject)) if subject else set()
     previous = " ".join(question.previous_answer.split()) if question.previous_answer else ""
     out: list[Candidate] = []
+    best_fused = max((h.score for h in hits), default=0.0) or 1.0
+    best_lex = max((h.lexical for h in hits), default=0.0) or 1.0
     for i, hit in enumerate(hits[:n_passages]):
         spans = spans_of(hit)
         vecs = sentence_vectors(hit, len(spans)) if qvec is not None else None
@@ -203,6 +227,10 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
         covs = [cov_query(t) for *_, t in units]
         passage_cov = cov_query(analyze(hit.text))
         section = hit.meta.get("section") or ""
+        section_cov = cov_asked(analyze(hit.meta.get("header") or section))
+        best_sim = float(np.max(sims)) if sims is not None and len(sims) else hit.dense
+        about = fold(" ".join(str(hit.meta.get(k) or "") for k in ("title", "short_title", "author", "header")))
+        doc_named = float(any(re.search(rf"\b{re.escape(n)}\b", about) for n in q_names))
         for k, (a, b, text, terms) in enumerate(units):
             if unusable(text, section):
                 continue
@@ -212,10 +240,17 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
                 "cov_asked": cov_asked(terms),
                 "cov_query": covs[k],
                 "cov_context": cov_context(terms) if cov_context else 0.0,
+                "cov_focus": cov_focus(terms),
+                "section_cov": section_cov,
+                "bigrams": len(q_bigrams & _bigrams(text)) / len(q_bigrams) if q_bigrams else 0.0,
+                "doc_named": doc_named,
                 "cov_neighbours": max(covs[k - 1] if k > 0 else 0.0, covs[k + 1] if k + 1 < len(covs) else 0.0),
                 "cov_passage": passage_cov,
                 "dense_sentence": float(sims[k]) if sims is not None and np.any(vecs[k]) else hit.dense,
                 "dense_passage": hit.dense,
+                "dense_passage_best_sentence": best_sim,
+                "fused_rel": hit.score / best_fused,
+                "lexical_rel": hit.lexical / best_lex,
                 "rank_prior": 1.0 / (1 + i),
                 "first_in_passage": float(k == 0),
                 "position": k / max(1, len(units) - 1),
@@ -251,6 +286,9 @@ PASSAGE_FEATURES = (
     "sentence_best",  # the sentence ranker's best probability in the passage
     "sentence_second",  # its second best
     "cov_passage",  # idf-weighted share of the query's terms in the passage
+    "cov_asked_best",  # the best share of the asked words in one of its sentences
+    "sentence_dense_best",  # the best cosine of the question with one of its sentences
+    "section_cov",  # share of the asked words in its title and section headings
 )
 
 
@@ -258,10 +296,12 @@ def passage_features(hits: list[Hit], cands: list[Candidate], rrf_k: int) -> lis
     """Features per hit for re-ranking the passages by how well their sentences answer."""
     best_lex = max((h.lexical for h in hits), default=0.0) or 1.0
     per_hit: dict[int, list[float]] = {}
-    cov: dict[int, float] = {}
+    first: dict[int, Candidate] = {}
+    cov_best: dict[int, float] = {}
     for c in cands:
         per_hit.setdefault(c.hit_index, []).append(c.score)
-        cov[c.hit_index] = c.features["cov_passage"]
+        first.setdefault(c.hit_index, c)
+        cov_best[c.hit_index] = max(cov_best.get(c.hit_index, 0.0), c.features["cov_asked"])
     out = []
     for i, h in enumerate(hits):
         probs = sorted(per_hit.get(i, []), reverse=True)
@@ -272,6 +312,9 @@ def passage_features(hits: list[Hit], cands: list[Candidate], rrf_k: int) -> lis
             "lexical_rel": h.lexical / best_lex,
             "sentence_best": probs[0] if probs else 0.0,
             "sentence_second": probs[1] if len(probs) > 1 else 0.0,
-            "cov_passage": cov.get(i, 0.0),
+            "cov_passage": first[i].features["cov_passage"] if i in first else 0.0,
+            "cov_asked_best": cov_best.get(i, 0.0),
+            "sentence_dense_best": first[i].features["dense_passage_best_sentence"] if i in first else h.dense,
+            "section_cov": first[i].features["section_cov"] if i in first else 0.0,
         })
     return out

@@ -192,7 +192,10 @@ def _embed_and_write(todo: list[_Prepared], store, embedder, settings: Settings,
         try:
             for i in range(0, len(texts), batch):
                 progress("chunks", done, total, prep.doc_id)
-                passage_part, sentence_part = embedder.embed_passages_with_spans(texts[i : i + batch], spans[i : i + batch])
+                if hasattr(embedder, "embed_passages_with_spans"):  # sentence vectors from the same pass
+                    passage_part, sentence_part = embedder.embed_passages_with_spans(texts[i : i + batch], spans[i : i + batch])
+                else:
+                    passage_part, sentence_part = embedder.embed_passages(texts[i : i + batch]), [None] * len(texts[i : i + batch])
                 vectors.extend(passage_part)
                 sentence_vectors.extend(sentence_part)
                 done += len(texts[i : i + batch])

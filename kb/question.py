@@ -49,7 +49,9 @@ _KINDS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in [
     ("reason", r"\bwaarom\b|\bhoe komt (het|dat)\b|\bwat is de (reden|oorzaak)\b|\bwaardoor\b|\bwhy\b"),
     ("person", r"^(en |maar )?(door )?wie\b|\bwie (is|zijn|stelt|beslist|bepaalt|betaalt|moet|doet|mag|heeft|gaat|zorgt)\b"
                r"|\bwho\b|\bbij wie\b|\bwelke (persoon|personen|instantie|organisatie)\b"),
-    ("place", r"^(en |maar )?waar\b(?!om)|\bwhere\b"),
+    # "waar ... aan/over/tegenaan" asks what, not where ("waar lopen scholen tegenaan?")
+    ("place", r"^(en |maar )?waar\b(?!om|door|voor|van|aan|over|mee|op|in|uit|naar|bij)"
+              r"(?!.*\b(aan|over|tegenaan|mee|van)\b)(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe)\s*$)|\bwhere\b"),
     ("how", r"\bwat (moet|moeten|kan|kunnen|mag|mogen)\b.*\bdoen\b|\bwhat (should|can|must)\b.*\bdo\b"),
     ("definition", r"^(en |maar )?(wat is|wat zijn|wat betekent|wat houdt|wat bedoelen ze met|wat verstaat men onder"
                    r"|wat wordt bedoeld met|wat is (een|de|het)|what is|what are|what does)\b"
@@ -83,6 +85,14 @@ class Question:
     @property
     def empty(self) -> bool:
         return not self.asked
+
+    @property
+    def focus(self) -> str:
+        """The question itself in a longer text: the last sentence with a question mark."""
+        parts = [p for p in re.split(r"(?<=[.!?])\s+", self.asked) if p.strip()]
+        if len(parts) < 2:
+            return self.asked
+        return next((p for p in reversed(parts) if "?" in p), parts[-1])
 
     @property
     def subject(self) -> str:

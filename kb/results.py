@@ -172,3 +172,25 @@ class Answer:
             nearby=[Passage.from_dict(p) for p in d.get("nearby") or []],
             seconds=float(d.get("seconds") or 0.0),
         )
+
+
+@dataclass
+class SourceDocument:
+    """A document in the index, as listed under "Bronnen"."""
+
+    doc_id: str
+    title: str
+    short_title: str
+    author: str
+    year: int | None
+    doc_type: str
+    sectors: list[str]
+    passages: int
+    path: str
+
+    @classmethod
+    def from_manifest(cls, doc_id: str, entry: dict) -> "SourceDocument":
+        m = entry.get("meta") or {}
+        return cls(doc_id, m.get("title") or doc_id, m.get("short_title") or m.get("title") or doc_id,
+                   m.get("author") or "", m.get("year") or None, m.get("doc_type") or "onbekend",
+                   list(m.get("sectors") or []), len(entry.get("chunk_ids") or []), entry.get("path") or "")

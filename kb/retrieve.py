@@ -24,6 +24,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     sectors: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)  # exact years (the app's year filter)
 
     @classmethod
     def from_any(cls, f) -> "Filters":
@@ -43,10 +44,11 @@ class Filters:
             year_from=f.get("year_from"),
             year_to=f.get("year_to"),
             sectors=as_list(f.get("sectors", f.get("sector"))),
+            years=[int(y) for y in as_list(f.get("years"))],
         )
 
     def empty(self) -> bool:
-        return not (self.docs or self.doc_types or self.sectors or self.year_from or self.year_to)
+        return not (self.docs or self.doc_types or self.sectors or self.year_from or self.year_to or self.years)
 
     def where(self) -> dict | None:
         """The filter as a Chroma ``where`` clause."""
@@ -59,6 +61,8 @@ class Filters:
             conds.append({"year": {"$gte": int(self.year_from)}})
         if self.year_to:
             conds.append({"year": {"$lte": int(self.year_to)}})
+        if self.years:
+            conds.append({"year": {"$in": [int(y) for y in self.years]}})
         if self.sectors:
             ors = [{f"sector_{s}": True} for s in self.sectors]
             conds.append(ors[0] if len(ors) == 1 else {"$or": ors})
@@ -75,6 +79,8 @@ class Filters:
         if self.year_from and year < int(self.year_from):
             return False
         if self.year_to and year > int(self.year_to):
+            return False
+        if self.years and year not in self.years:
             return False
         if self.sectors and not any(meta.get(f"sector_{s}") for s in self.sectors):
             return False

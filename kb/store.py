@@ -29,18 +29,15 @@ from chromadb.config import Settings as ChromaSettings
 from ingest.catalog import SECTORS
 from ingest.types import Block, Chunk
 from kb.config import Settings
+from kb.errors import KBError
 from kb.lexical import LexicalIndex, fingerprint
 
 
-class IndexError_(Exception):
-    """A problem with the index that the user can fix; the message says how."""
-
-
-class NoIndexError(IndexError_):
+class NoIndexError(KBError):
     pass
 
 
-class ModelMismatchError(IndexError_):
+class ModelMismatchError(KBError):
     pass
 
 
@@ -202,7 +199,7 @@ class Store:
                     ids=ids[i : i + batch],
                     embeddings=[list(map(float, e)) for e in embeddings[i : i + batch]],
                     documents=[c.text for c in part],
-                    metadatas=[chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors else None)
+                    metadatas=[chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors is not None else None)
                                for j, c in enumerate(part)],
                 )
         except BaseException:

@@ -1,0 +1,109 @@
+"""What the app keeps between reruns: the settings, the loaded index, the chat store.
+
+Loaded once per process (``st.cache_resource``) and refreshed when an ingest changed
+the index (the manifest's time stamp is part of every cache key).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from kb import api
+from kb.chats import ChatStore
+from kb.config import Settings
+
+settings = Settings.from_env()
+
+
+def index_stamp() -> int:
+    try:
+        return settings.manifest_path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def has_index() -> bool:
+    return api.index_exists(settings)
+
+
+@st.cache_resource(show_spinner=False)
+def build_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def ingest_progress(bar):
+    """An ingest progress callback that drives ``bar`` (files first, then passages)."""
+
+    def progress(stage: str, done: int, total: int, label: str) -> None:
+        if not total:
+            return
+        if stage == "files":
+            bar.progress(0.1 * done / total, text=f"Documenten lezen ({done} van {total})")
+        else:
+            bar.progress(0.1 + 0.9 * done / total, text=f"Passages verwerken ({done} van {total})")
+
+    return progress
+
+
+def build_index(rebuild: bool = False) -> None:
+    """Build the index from corpus/ (and earlier uploads) with a visible progress bar."""
+    with build_lock():
+        if has_index() and not rebuild:
+            return  # another session built it meanwhile
+        st.title("Kennisbank Passend Onderwijs", anchor=False)
+        label = "De kennisbank wordt opnieuw opgebouwd…" if rebuild else "De kennisbank wordt voor het eerst opgebouwd…"
+        with st.status(label, expanded=True) as status:
+            st.write("Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
+                     "de documenten worden gelezen en doorzoekbaar gemaakt.")
+            bar = st.progress(0.0, text="Taalmodel laden…")
+            uploads = settings.home / "uploads"
+            paths = [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
+            report = api.ingest(paths, settings=settings, rebuild=rebuild, progress=ingest_progress(bar))
+            for path, reason in report.failed:
+                st.error(f"`{Path(path).name}`: {reason}")
+            status.update(label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False)
+
+
+@st.cache_resource(show_spinner="Het taalmodel en de index worden geladen…")
+def _retriever(home: str, stamp: int):
+    return api.get_retriever(settings)
+
+
+def retriever():
+    return _retriever(str(settings.home.resolve()), index_stamp())
+
+
+@st.cache_resource(show_spinner=False)
+def _chat_store(home: str) -> ChatStore:
+    return ChatStore.for_settings(settings)
+
+
+def chats() -> ChatStore:
+    return _chat_store(str(settings.home))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _blocks(home: str, stamp: int, doc_id: str) -> list[dict]:
+    return api.document_blocks(doc_id, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _search(home: str, stamp: int, query: str, filters: dict, k: int):
+    return api.search(query, k=k, filters=filters, settings=settings)
+
+
+def doc_blocks(doc_id: str) -> list[dict]:
+    """The cleaned blocks of a document (headings, paragraphs, lists) for the reader."""
+    return _blocks(str(settings.home), index_stamp(), doc_id)
+
+
+def search(query: str, filters: dict | None = None, k: int = 10):
+    return _search(str(settings.home), index_stamp(), query, filters or {}, k)
+
+
+def documents() -> dict:
+    retriever()  # the index is loaded (and refreshed) first
+    return api.documents(settings)
