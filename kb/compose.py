@@ -83,12 +83,14 @@ def _list_of(lead: Candidate, cands: list[Candidate]) -> list[Candidate]:
 
 def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[Candidate]:
     """The sentences of the answer, in the order they are shown."""
-    usable = [c for c in cands if not c.features.get("in_previous_answer")] or cands
+    # a follow-up asks something new: do not repeat the previous answer (but "welke daarvan …" picks from it)
+    repeat_ok = question.kind in ("list", "yesno", "other")
+    usable = [c for c in cands if repeat_ok or not c.features.get("in_previous_answer")] or cands
     ranked = sorted(usable, key=lambda c: -c.score)
     if not ranked:
         return []
     lead = ranked[0]
-    if question.kind == "list" or lead.features["list_item"] or lead.features["lead_in"]:
+    if question.kind == "list" or lead.features["lead_in"]:
         block = _list_of(lead, usable)
         if block:
             chosen = block[: limits.list_items + 1]
@@ -98,7 +100,7 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
                         break
                     if c not in chosen and not any(_similar(c, x) for x in chosen):
                         chosen.append(c)
-            return _order(chosen, lead, usable)
+            return _order(chosen, lead, reading=True)
     chosen = [lead]
     chars = len(lead.text)
     limit_n = limits.max_sentences + (2 if question.kind == "list" else 0)
@@ -115,12 +117,13 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
             prev = max(before, key=lambda c: c.end)
             if prev not in chosen and lead.start - prev.end < 3:
                 chosen.append(prev)
-    return _order(chosen, lead, usable)
+    return _order(chosen, lead)
 
 
-def _order(chosen: list[Candidate], lead: Candidate, usable: list[Candidate]) -> list[Candidate]:
-    """The lead's passage first (in reading order, so context stays contiguous), then the
-    other passages by their best sentence; within a passage, reading order."""
+def _order(chosen: list[Candidate], lead: Candidate, reading: bool = False) -> list[Candidate]:
+    """The lead's passage first, then the other passages by their best sentence. Within the
+    lead's passage the lead comes first (what it leans on may precede it) unless ``reading``
+    (a list: its lead-in and items in reading order); elsewhere, reading order."""
     groups: dict[int, list[Candidate]] = {}
     for c in chosen:
         groups.setdefault(c.hit_index, []).append(c)
@@ -128,7 +131,7 @@ def _order(chosen: list[Candidate], lead: Candidate, usable: list[Candidate]) ->
     out: list[Candidate] = []
     for i in order:
         group = sorted(groups[i], key=lambda c: c.start)
-        if i == lead.hit_index:  # the answering sentence leads; what it leans on may precede it
+        if i == lead.hit_index and not reading:  # the answering sentence leads
             k = group.index(lead)
             head = group[k - 1 : k] if k > 0 and _LEANS_BACK.match(lead.text) and lead.start - group[k - 1].end < 3 else []
             rest = [c for c in group if c is not lead and c not in head]
@@ -167,7 +170,12 @@ def answer_text(lines: list[tuple[str, int]]) -> str:
     if is_list(lines):
         (head, n), *items = lines
         return f"{head} [{n}]\n" + "\n".join(f"{as_item(t)} [{m}]" for t, m in items)
-    return " ".join(f"{t} [{n}]" for t, n in lines)
+    return " ".join(f"{_prose(t)} [{n}]" for t, n in lines)
+
+
+def _prose(text: str) -> str:
+    """A list item inside running text, without its bullet (and list number)."""
+    return re.sub(r"^- (?:\d+[.)] )?", "", text.strip())
 
 
 def not_said(question: Question, reasons: list[str]) -> str:

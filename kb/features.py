@@ -84,6 +84,7 @@ _DEFINITION = re.compile(r"\b(?:is een|is de|is het|zijn de|betekent|betekenen|h
                          r"|wordt bedoeld|noemen we|heet|heten|gaat om|gaat over|omvat|bestaat uit|is bedoeld|is dat)\b|:")
 _PROCEDURE = re.compile(r"\b(?:werkwijze|aanpak|stappen|eerst|vervolgens|daarna|door te|door middel van|procedure"
                         r"|gesprek|overleg|zo|manier|samen)\b")
+_FRAGMENT = re.compile(r"^(?:- )?[“\"‘']?(?:terwijl|want|of|en|maar|dus|omdat|doordat|zodat|waardoor|waarbij|hoewel|al)\b", re.I)
 _POLARITY = re.compile(r"\b(?:niet|geen|wel|nooit|nauwelijks|ja|nee|juist|inderdaad)\b")
 _QUOTE = re.compile(r"[“”„\"]")
 _FIRST_PERSON = re.compile(r"\b(?:ik|we|wij|ons|onze|mijn|me|mij)\b")
@@ -118,9 +119,12 @@ SENTENCE_FEATURES = (
     "first_person",
     "subject_in_sentence",  # "wat is X": X occurs in the sentence
     "definition_cue",  # "wat is X": X with "is een", "betekent", ":" …
+    "definition_opening",  # "wat is X": the sentence opens by defining X ("De zorgplicht: …", "X is een …")
+    "fragment_start",  # opens with "Terwijl", "Want", "Of" …: half of a thought that starts earlier
     "type_match",  # the sentence holds the kind of answer asked for (a number, a frequency, a reason, …)
     "polarity",  # yes/no questions: the sentence says niet/geen/wel
     "in_previous_answer",  # follow-ups: the sentence was already said
+    "passage_of_previous_answer",  # follow-ups: the previous answer quoted this passage
 ) + tuple(f"kind_{k}" for k in KINDS)
 
 
@@ -163,6 +167,16 @@ def spans_of(hit: Hit) -> list[tuple[int, int]]:
 def sentence_vectors(hit: Hit, n: int) -> np.ndarray | None:
     vecs = unpack_vectors(hit.meta.get("sent_vecs") or "")
     return vecs if vecs is not None and len(vecs) == n else None
+
+
+def _defines(subject: str, folded: str) -> bool:
+    """Whether a (folded) sentence opens by defining ``subject``, or says what it means."""
+    subj = re.escape(subject.strip())
+    head = rf"^(?:- )?(?:\d+\.\s*)?(?:de |het |een |onder )?{subj}\b"
+    return bool(re.search(head + r"[^.]{0,30}?(?::|\bis\b|\bzijn\b|\bbetekent\b|\bhoudt\b|\bwil zeggen\b|\bwordt\b|\bgaat\b)", folded)
+                or re.search(rf"\b(?:met|onder) (?:de |het |een )?{subj}\b[^.]{{0,30}}\b(?:bedoeld|verstaan)\b", folded)
+                or re.search(rf"\bgeldt\b[^.]{{0,60}}\b{subj}\b", folded)
+                or re.search(rf"\b{subj}\b \([^)]{{3,80}}\)", folded))
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
@@ -224,6 +238,7 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
         vecs = sentence_vectors(hit, len(spans)) if qvec is not None else None
         sims = vecs @ qvec if vecs is not None else None
         units = [(a, b, hit.text[a:b], frozenset(analyze(hit.text[a:b]))) for a, b in spans]
+        said = [bool(previous) and " ".join(t.split()) in previous for _, _, t, _ in units]
         covs = [cov_query(t) for *_, t in units]
         passage_cov = cov_query(analyze(hit.text))
         section = hit.meta.get("section") or ""
@@ -262,9 +277,12 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
                 "first_person": float(bool(_FIRST_PERSON.search(f))),
                 "subject_in_sentence": float(subject_in),
                 "definition_cue": float(subject_in and bool(_DEFINITION.search(f))),
+                "definition_opening": float(bool(subject) and _defines(subject, f)),
+                "fragment_start": float(bool(_FRAGMENT.match(text))),
                 "type_match": type_match(question.kind, text),
                 "polarity": float(question.kind == "yesno" and bool(_POLARITY.search(f))),
-                "in_previous_answer": float(bool(previous) and " ".join(text.split()) in previous),
+                "in_previous_answer": float(said[k]),
+                "passage_of_previous_answer": float(any(said)),
             }
             for kind in KINDS:
                 features[f"kind_{kind}"] = float(question.kind == kind)
