@@ -219,18 +219,20 @@ def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
     """The limits with the best answer hit + must_mention coverage (ties: fewer sentences)."""
     from kb.compose import Limits
 
+    import itertools
+
     best = None
-    for n in (2, 3, 4, 5):
-        for add_min in (0.05, 0.1, 0.2, 0.3, 0.4):
-            for ratio in (0.2, 0.35, 0.5, 0.7):
-                limits = Limits(max_sentences=n, add_min=add_min, add_ratio=ratio)
-                hit, cover, size = answer_figures(cases, limits)
-                key = (round(hit + cover, 3), -size)
-                if best is None or key > best[0]:
-                    best = (key, limits, hit, cover, size)
+    for n, add_min, ratio, type_lead in itertools.product((2, 3, 4, 5), (0.05, 0.1, 0.2, 0.3, 0.4),
+                                                          (0.2, 0.35, 0.5, 0.7), (0.2, 0.4, 0.6, 1.01)):
+        limits = Limits(max_sentences=n, add_min=add_min, add_ratio=ratio, type_lead=type_lead)
+        hit, cover, size = answer_figures(cases, limits)
+        key = (round(hit + cover, 3), -size, -type_lead)
+        if best is None or key > best[0]:
+            best = (key, limits, hit, cover, size)
     _, limits, hit, cover, size = best
     params = {"max_sentences": limits.max_sentences, "add_min": limits.add_min, "add_ratio": limits.add_ratio,
-              "max_chars": limits.max_chars, "list_items": limits.list_items, "list_min": limits.list_min}
+              "max_chars": limits.max_chars, "list_items": limits.list_items, "list_min": limits.list_min,
+              "type_lead": limits.type_lead}
     return params, {"answer_hit": round(hit, 4), "mention_coverage": round(cover, 4), "sentences": round(size, 2)}
 
 

@@ -123,7 +123,7 @@ def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate],
     numbers = missing_numbers(question.asked, lexical.knows)
     fact_kind = question.kind in FACT_KINDS
     found = any(type_match(question.kind, c.text) for c in good)
-    support = max((c.features["cov_asked"] for c in cands[:200] if c.features["type_match"]), default=0.0)
+    support = max((c.features["cov_asked"] for c in cands if type_match(question.kind, c.text)), default=0.0)
     features = {
         "p_best": scores[0] if scores else 0.0,
         "p_best_top3": max((c.score for c in cands if c.hit_index < 3), default=0.0),

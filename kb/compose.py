@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.features import Candidate
+from kb.features import STRICT_KINDS, Candidate
 from kb.question import Question
 from kb.results import Citation, Passage
 from kb.retrieve import Hit
@@ -23,7 +23,7 @@ PARTIAL_INTRO = "Wel staat erin:"
 
 # "Dit", "Daardoor", "Ook" …: a sentence that leans on the one before it
 _LEANS_BACK = re.compile(r"^(?:- )?(?:dit|dat|deze|die|daardoor|daarom|daarbij|daarnaast|daarmee|hierdoor|hierbij"
-                         r"|zo|ook|toch|maar|wel|verder|bovendien|tegelijkertijd|zij|ze|hij|het)\b", re.I)
+                         r"|zo|ook|toch|maar|wel|verder|bovendien|tegelijkertijd|zij|ze|hij)\b", re.I)
 
 # what the sources do not say, per kind of question ("De bronnen zeggen niet …")
 NOT_SAID = {
@@ -49,6 +49,7 @@ class Limits:
     add_ratio: float = 0.35  # … and this share of the first sentence's probability
     list_items: int = 8  # list questions: at most this many items
     list_min: float = 0.1  # … each with at least this probability
+    type_lead: float = 0.5  # "hoe vaak/hoeveel/wanneer": a sentence with such an answer leads if it has this share of the best probability
 
     @classmethod
     def from_params(cls, params: dict) -> "Limits":
@@ -90,6 +91,11 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
     if not ranked:
         return []
     lead = ranked[0]
+    if question.kind in STRICT_KINDS and not lead.features["type_match"]:
+        typed = [c for c in ranked if c.features["type_match"] and c.score >= limits.type_lead * lead.score]
+        if typed:
+            lead = typed[0]
+            ranked = [lead] + [c for c in ranked if c is not lead]
     if question.kind == "list" or lead.features["lead_in"]:
         block = _list_of(lead, usable)
         if block:

@@ -66,9 +66,9 @@ _NUMBER_WORDS = (r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|
                  r"|honderd|duizend|miljoen|miljard|helft|kwart|derde|tweederde|procent|meeste|minderheid|meerderheid")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|%")
 _FREQUENCY = re.compile(
-    r"\b(?:jaarlijks|halfjaarlijks|maandelijks|wekelijks|dagelijks|eenmaal|tweemaal|driemaal|keer|maal|regelmatig"
-    r"|periodiek|steeds|telkens|minstens|minimaal|elk jaar|ieder jaar|per jaar|per week|per maand|elke week|elke dag"
-    r"|iedere|elke|vaak|zelden|soms|nooit|altijd|(?:een|twee|drie) keer)\b")
+    r"\b(?:jaarlijks|halfjaarlijks|maandelijks|wekelijks|dagelijks|eenmaal|tweemaal|driemaal|periodiek"
+    r"|(?:elk|ieder|per|elke|iedere) (?:jaar|half jaar|schooljaar|week|maand|dag|dagdeel|periode|kwartaal)"
+    r"|(?:een|één|twee|drie|vier|vijf|\d+|paar|aantal) (?:keer|maal)|keer per|maal per)\b")
 _UNIT = re.compile(r"\b(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|schooljaar|schooljaren|termijn|periode)\b")
 _TIME = re.compile(r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober"
                    r"|november|december|zomervakantie|voorjaar|najaar)\b|\b(?:sinds|vanaf|sindsdien|voordat|nadat|zodra"
@@ -89,6 +89,7 @@ _POLARITY = re.compile(r"\b(?:niet|geen|wel|nooit|nauwelijks|ja|nee|juist|inderd
 _QUOTE = re.compile(r"[“”„\"]")
 _FIRST_PERSON = re.compile(r"\b(?:ik|we|wij|ons|onze|mijn|me|mij)\b")
 
+STRICT_KINDS = ("frequency", "duration", "quantity", "time")  # a number or date in the sentence is telling
 KINDS = ("definition", "frequency", "duration", "quantity", "time", "reason", "person", "place", "list", "how", "yesno", "other")
 
 SENTENCE_FEATURES = (
@@ -121,7 +122,8 @@ SENTENCE_FEATURES = (
     "definition_cue",  # "wat is X": X with "is een", "betekent", ":" …
     "definition_opening",  # "wat is X": the sentence opens by defining X ("De zorgplicht: …", "X is een …")
     "fragment_start",  # opens with "Terwijl", "Want", "Of" …: half of a thought that starts earlier
-    "type_match",  # the sentence holds the kind of answer asked for (a number, a frequency, a reason, …)
+    "type_match",  # the sentence holds the kind of answer asked for: a frequency, duration, number or date
+    "type_match_loose",  # … or a looser kind: a reason, an actor, a place, a procedure, a list, a definition
     "polarity",  # yes/no questions: the sentence says niet/geen/wel
     "in_previous_answer",  # follow-ups: the sentence was already said
     "passage_of_previous_answer",  # follow-ups: the previous answer quoted this passage
@@ -279,7 +281,8 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
                 "definition_cue": float(subject_in and bool(_DEFINITION.search(f))),
                 "definition_opening": float(bool(subject) and _defines(subject, f)),
                 "fragment_start": float(bool(_FRAGMENT.match(text))),
-                "type_match": type_match(question.kind, text),
+                "type_match": type_match(question.kind, text) if question.kind in STRICT_KINDS else 0.0,
+                "type_match_loose": type_match(question.kind, text) if question.kind not in STRICT_KINDS else 0.0,
                 "polarity": float(question.kind == "yesno" and bool(_POLARITY.search(f))),
                 "in_previous_answer": float(said[k]),
                 "passage_of_previous_answer": float(any(said)),

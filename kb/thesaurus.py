@@ -36,8 +36,13 @@ class Expansion:
     shown: tuple[str, ...]  # the added terms worth showing ("Ook gezocht op")
 
 
+def _form(word: str) -> str:
+    """A form as a pattern; "*" stands for up to three other words ("zit * thuis")."""
+    return r"(?:\s+\S+){0,3}\s+".join(re.escape(fold(part.strip())) for part in word.split("*"))
+
+
 def _whole(forms) -> re.Pattern:
-    alt = "|".join(re.escape(fold(w)) for w in sorted(set(forms), key=len, reverse=True))
+    alt = "|".join(_form(w) for w in sorted(set(forms), key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
 
 

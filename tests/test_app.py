@@ -65,8 +65,8 @@ def test_answer_has_citations_and_source_cards(kb_home):
     assert any(b.label == "Lees in het document" for b in msg.button)
     # the title and year of a cited document are on the card
     stored = ChatStore.for_settings(kb_home).turns(at.query_params["gesprek"])[-1]["result"]
-    first = stored["citations"][0]
-    assert first["title"] in body and str(first["year"]) in body
+    first = stored.citations[0]
+    assert first.title in body and str(first.year) in body
 
 
 def test_followup_uses_the_conversation_and_survives_a_refresh(kb_home):
@@ -88,9 +88,13 @@ def test_followup_uses_the_conversation_and_survives_a_refresh(kb_home):
 def test_unanswerable_question_abstains_and_shows_what_was_found(kb_home):
     at = ask(start("ouder"), UNANSWERABLE)
     msg = last_answer(at)
-    assert any("Dat staat niet in de bronnen" in w.value for w in msg.warning)
-    assert any("Wel gevonden" in m.value for m in msg.markdown)
-    assert "kb-cite" not in html_of(msg)  # no cited answer
+    warnings = " ".join(w.value for w in msg.warning)
+    assert "Dat staat niet in de bronnen" in warnings or "beantwoorden deze vraag niet precies" in warnings
+    if "Dat staat niet in de bronnen" in warnings:
+        assert any("Wel gevonden" in m.value for m in msg.markdown)
+        assert "kb-cite" not in html_of(msg)  # no cited answer
+    else:  # a partial answer: what the sources do say, cited
+        assert "De bronnen " in html_of(msg) and "kb-cite" in html_of(msg)
     assert any("onderwijsconsulenten" in i.value for i in msg.info)  # where a parent can go
 
 
@@ -108,11 +112,16 @@ def test_search_with_filters(kb_home):
     at.multiselect(key="f_docs").set_value([docs[handreiking]]).run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
     assert cards and all(handreiking in c for c in cards)
-    # a year range with only the 2016 document
+    # only the 2016 document, by its year
     at.multiselect(key="f_docs").set_value([]).run()
-    at.slider(key="f_years").set_value((2016, 2016)).run()
+    at.button_group(key="f_years").set_value([2016]).run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
     assert cards and all("2016" in c for c in cards)
+    # a rare word lists only the passages that have it, not always ten
+    at.button_group(key="f_years").set_value([]).run()
+    at.text_input(key="zoek").set_value("plaatsingstafel").run()
+    cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
+    assert 0 < len(cards) < 10
     # a result opens its passage in the document reader
     next(b for b in at.button if b.label == "Lees in het document").click().run()
     assert at.session_state["tab"] == at.tabs[2].label
@@ -182,9 +191,10 @@ def test_export_contains_questions_answers_and_sources(kb_home, monkeypatch):
     result = ChatStore.for_settings(kb_home).turns(at.query_params["gesprek"])[-1]["result"]
     assert f"## Vraag 1: {OPP}" in md
     assert "## Alle gebruikte bronnen" in md
-    for c in result["citations"]:
-        assert c["title"] in md and str(c["year"]) in md
-        assert " ".join(c["quotes"][0].split())[:60] in md  # the quoted sentence
+    for c in result.citations:
+        assert c.title in md and str(c.year) in md
+        assert c.author and c.author in md  # a handout names the authors
+        assert " ".join(c.quotes[0].split())[:60] in md  # the quoted sentence
 
 
 def test_html_in_a_question_is_shown_as_text(kb_home):

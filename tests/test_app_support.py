@@ -7,19 +7,21 @@ import json
 from kb import passages as P
 from kb.chats import ChatStore, export_feedback, new_id, valid_id
 from kb.export import conversation_markdown
+from kb.results import Answer
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
-RESULT = {
+RESULT = Answer.from_dict({
     "question": "Wat is een opp?", "answer": "Een opp is een plan [1].\n- met doelen [1]", "abstained": False,
     "mode": "extractive",
     "citations": [{"n": 1, "source": "a.txt", "title": "Rapport <b>", "year": 2020, "doc_type": "handreiking",
                    "page": 4, "section": "", "text": f"Inleiding. Een opp is een plan. {EVIL}",
-                   "quote": "Een opp is een plan.", "quotes": ["Een opp is een plan."], "chunk_id": "c1"}],
-}
+                   "quote": "Een opp is een plan.", "quotes": ["Een opp is een plan."], "chunk_id": "c1",
+                   "author": "A. Auteur & B. Schrijver"}],
+})
 
 
 def test_document_and_user_text_is_escaped_before_highlighting():
-    text = RESULT["citations"][0]["text"]
+    text = RESULT.citations[0].text
     for out in (P.excerpt_html(text, P.quote_spans(text, ["Een opp is een plan."])),
                 P.excerpt_html(text, P.term_spans(text, "opp script")), P.paragraphs_html(text),
                 P.answer_html(f"{EVIL} [1]"),
@@ -54,7 +56,7 @@ def test_locate_and_sections():
 def test_export_is_a_handout_with_all_sources():
     md = conversation_markdown([{"question": f"Vraag {EVIL}", "persona": "trainer", "result": RESULT}])
     assert "## Vraag 1: Vraag \\<script\\>" in md  # shows literally in a Markdown viewer
-    assert "Rapport \\<b\\> (2020), handreiking, p. 4" in md
+    assert "A. Auteur & B. Schrijver, Rapport \\<b\\> (2020), handreiking, p. 4" in md  # authors, title, year
     assert "“Een opp is een plan.”" in md and "## Alle gebruikte bronnen" in md
 
 
@@ -62,9 +64,10 @@ def test_conversations_and_feedback(tmp_path):
     store = ChatStore(tmp_path / "chats.sqlite3")
     cid = new_id()
     assert valid_id(cid) and not valid_id("../x") and store.turns("nope") == []
-    turn = store.add_turn(cid, "Wat is een opp?", {**RESULT, "_lines": [1]}, "ouder")
+    turn = store.add_turn(cid, "Wat is een opp?", RESULT, "ouder")
     assert store.history(cid) == [{"role": "user", "content": "Wat is een opp?"},
-                                  {"role": "assistant", "content": RESULT["answer"]}]
+                                  {"role": "assistant", "content": RESULT.answer}]
+    assert store.turns(cid)[0]["result"] == RESULT
     store.save_feedback(turn, score=0)
     store.save_feedback(turn, comment="Te kort")
     store.save_feedback(turn, score=1)  # changing the score keeps the comment

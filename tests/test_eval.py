@@ -84,6 +84,23 @@ def test_rows_agree_with_the_pipeline(report):
     assert rows["t1"]["first_relevant"] is not None
 
 
+def test_tune_and_test_splits_are_reported_side_by_side(report):
+    from eval.floors import check_floors
+    from eval.split import split_of
+
+    rep = report[0]
+    splits = rep["splits"]
+    assert set(splits) == {"tune", "test"}
+    assert splits["tune"]["n"] + splits["test"]["n"] == rep["summary"]["n"]
+    assert {r["split"] for r in rep["rows"]} <= {"tune", "test"}
+    assert all(r["split"] == split_of(r["id"]) for r in rep["rows"])
+    assert "answer_hit" in rep["summary"]["answers"]
+    # floors name the split they hold for; an impossible floor fails, a missing split is reported
+    assert check_floors(rep, {"split": "all", "citations_verbatim": 1.0}) == []
+    assert check_floors(rep, {"split": "all", "answer_hit": 1.01})
+    assert "no 'test' split" in check_floors({"summary": rep["summary"], "splits": {}}, {"split": "test", "hit@5": 0})[0]
+
+
 def test_every_cited_sentence_is_verbatim_in_its_passage(report):
     answers = report[0]["summary"]["answers"]
     assert answers["citations"] > 0

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kb.api import get_retriever
-from kb.ask import answer_question
+from kb.answering import answer_question
 
 QUESTION = "Wat zijn de zeven uitgangspunten van passend onderwijs?"
 
@@ -72,11 +72,11 @@ def test_valid_citations_give_an_llm_answer_that_streams(stub, llm_settings):
     stub.reply = "De ouder is gelijkwaardig partner [1]. Ook wordt de leerling gehoord [1]."
     tokens: list[str] = []
     result = _ask(llm_settings, on_token=tokens.append)
-    assert result["mode"] == "llm" and not result["abstained"]
-    assert "gelijkwaardig partner [1]" in result["answer"]
+    assert result.mode == "llm" and not result.abstained
+    assert "gelijkwaardig partner [1]" in result.answer
     assert len(tokens) > 5, "the reply arrives in pieces"
-    cit = result["citations"][0]
-    assert cit["quote"] in cit["text"], "the quote is a sentence of the cited passage"
+    cit = result.citations[0]
+    assert cit.quote in cit.text, "the quote is a sentence of the cited passage"
     sent = stub.requests[0]
     assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer geheim"
     prompt = sent["body"]["messages"][-1]["content"]
@@ -87,25 +87,23 @@ def test_valid_citations_give_an_llm_answer_that_streams(stub, llm_settings):
 def test_citation_of_a_passage_that_does_not_exist_falls_back(stub, llm_settings):
     stub.reply = "De ouder is gelijkwaardig partner [7]."
     result = _ask(llm_settings)
-    assert result["mode"] == "extractive"
-    assert "niet-bestaande bron" in result["notice"]
-    assert result["citations"] and all(
-        q in c["text"] for c in result["citations"] for q in c["quotes"]
-    )
+    assert result.mode == "extractive"
+    assert "niet-bestaande bron" in result.notice
+    assert result.citations and all(q in c.text for c in result.citations for q in c.quotes)
 
 
 def test_a_claim_the_passage_does_not_support_falls_back(stub, llm_settings):
     stub.reply = "Scholen krijgen in 2031 tienduizend euro per leerling voor zwemlessen en schoolreizen [1]."
     result = _ask(llm_settings)
-    assert result["mode"] == "extractive"
-    assert "niet gedekt" in result["notice"]
+    assert result.mode == "extractive"
+    assert "niet gedekt" in result.notice
 
 
 def test_missing_citations_fall_back(stub, llm_settings):
     stub.reply = "Er zijn zeven uitgangspunten, waaronder dat de ouder een gelijkwaardige partner is."
     result = _ask(llm_settings)
-    assert result["mode"] == "extractive"
-    assert "geen bronverwijzingen" in result["notice"]
+    assert result.mode == "extractive"
+    assert "geen bronverwijzingen" in result.notice
 
 
 def test_timeout_falls_back(stub, llm_settings):
@@ -114,8 +112,8 @@ def test_timeout_falls_back(stub, llm_settings):
     started = time.perf_counter()
     result = _ask(replace(llm_settings, llm_timeout=0.5))
     assert time.perf_counter() - started < 3.0
-    assert result["mode"] == "extractive" and not result["abstained"]
-    assert "geen antwoord" in result["notice"]
+    assert result.mode == "extractive" and not result.abstained
+    assert "geen antwoord" in result.notice
 
 
 def test_instructions_inside_passages_are_sent_as_data(stub, llm_settings):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from kb.api import get_retriever, search
-from kb.conversation import is_followup, resolve
-from kb.glossary import expand_query, find_terms, load_glossary
+from kb.glossary import find_terms, load_glossary
+from kb.question import analyse, is_followup
 from kb.text import analyze, compound_parts
+from kb.thesaurus import expand
 
 
 def test_compounds_are_split_into_known_dutch_words():
@@ -37,9 +38,9 @@ def test_hybrid_fuses_dense_and_lexical_rankings(corpus_settings):
 
 
 def test_glossary_expands_abbreviations():
-    assert "ontwikkelingsperspectief" in expand_query("wat is een opp")
-    assert "samenwerkingsverband" in expand_query("wie betaalt het swv?")
-    assert "intern begeleider" in expand_query("moet de ib'er helpen?")
+    assert "ontwikkelingsperspectief" in expand("wat is een opp").query
+    assert "samenwerkingsverband" in expand("wie betaalt het swv?").query
+    assert "intern begeleider" in expand("moet de ib'er helpen?").query
     assert [t.term for t in find_terms("Wat doet de school met het ontwikkelingsperspectief?")] == ["opp"]
     terms = {t.term for t in load_glossary()}
     assert {"opp", "sop", "swv", "ib'er", "so", "vso", "sbo", "lwoo", "pro", "thuiszitter", "zorgplicht",
@@ -49,21 +50,23 @@ def test_glossary_expands_abbreviations():
 
 def test_an_abbreviation_finds_the_passage_that_spells_it_out(corpus_settings):
     results = search("opp", k=5, settings=corpus_settings)
-    assert any("ontwikkelingsperspectief" in r["text"].lower() for r in results[:3])
+    assert any("ontwikkelingsperspectief" in r.text.lower() for r in results[:3])
 
 
 def test_filters_on_document_type_year_and_sector(corpus_settings):
     q = "samenwerking met de jeugdhulp"
     only_004 = search(q, k=10, filters={"docs": ["004_e6d995f045a2cb92.txt"]}, settings=corpus_settings)
-    assert only_004 and {r["source"] for r in only_004} == {"004_e6d995f045a2cb92.txt"}
+    assert only_004 and {r.source for r in only_004} == {"004_e6d995f045a2cb92.txt"}
     pres = search(q, k=10, filters={"doc_types": ["presentatie"]}, settings=corpus_settings)
-    assert pres and {r["doc_type"] for r in pres} == {"presentatie"}
+    assert pres and {r.doc_type for r in pres} == {"presentatie"}
     old = search(q, k=10, filters={"year_to": 2017}, settings=corpus_settings)
-    assert old and {r["year"] for r in old} == {2016}
+    assert old and {r.year for r in old} == {2016}
     recent = search(q, k=10, filters={"year_from": 2018}, settings=corpus_settings)
-    assert recent and {r["year"] for r in recent} == {2020}
+    assert recent and {r.year for r in recent} == {2020}
+    exact = search(q, k=10, filters={"years": [2016]}, settings=corpus_settings)
+    assert exact and {r.year for r in exact} == {2016}
     mbo = search(q, k=10, filters={"sectors": ["mbo"]}, settings=corpus_settings)
-    assert mbo and {r["source"] for r in mbo} <= {"001_c189e2559444eabf.txt", "002_0c56365852a53764.txt"}
+    assert mbo and {r.source for r in mbo} <= {"001_c189e2559444eabf.txt", "002_0c56365852a53764.txt"}
     nothing = search(q, k=10, filters={"docs": ["bestaat-niet.pdf"]}, settings=corpus_settings)
     assert nothing == []
 
@@ -75,10 +78,14 @@ def test_followups_are_resolved_against_the_history():
     ]
     assert is_followup("welke daarvan gaat over ouders?")
     assert is_followup("en in het vo?")
+    assert is_followup("En wie stelt het op?")
     assert not is_followup("Wat is de zorgplicht van een school?")
-    assert resolve("welke daarvan gaat over ouders?", history).startswith("Wat zijn de uitgangspunten")
-    assert resolve("Wat is de zorgplicht van een school?", history) == "Wat is de zorgplicht van een school?"
-    assert resolve("en in het vo?", []) == "en in het vo?"
+    assert not is_followup("hoeveel thuiszitters zijn er")
+    assert analyse("welke daarvan gaat over ouders?", history).query.startswith("Wat zijn de uitgangspunten")
+    assert analyse("Wat is de zorgplicht van een school?", history).query == "Wat is de zorgplicht van een school?"
+    assert analyse("en in het vo?", []).query == "en in het vo?"
+    later = history + [{"role": "user", "content": "welke daarvan gaat over ouders?"}, {"role": "assistant", "content": "…"}]
+    assert analyse("en waarom?", later).query.startswith("Wat zijn de uitgangspunten"), "a chain goes back to its start"
 
 
 def test_a_followup_retrieves_what_the_user_means(corpus_settings):
@@ -87,11 +94,17 @@ def test_a_followup_retrieves_what_the_user_means(corpus_settings):
     history = [{"role": "user", "content": "wat zijn de zeven uitgangspunten van passend onderwijs"},
                {"role": "assistant", "content": "..."}]
     result = ask("welke daarvan gaat over ouders?", history=history, settings=corpus_settings)
-    assert not result["abstained"]
-    assert "gelijkwaardig partner" in result["answer"]
+    assert not result.abstained
+    assert "gelijkwaardig partner" in result.answer
 
 
 def test_search_json_fields_are_stable(corpus_settings):
     (r,) = search("zorgplicht", k=1, settings=corpus_settings)
-    assert {"rank", "score", "source", "title", "page", "section", "text", "chunk_id"} <= set(r)
-    assert r["rank"] == 1 and not r["title"].endswith(".txt")
+    assert {"rank", "score", "source", "title", "page", "section", "text", "chunk_id"} <= set(r.to_dict())
+    assert r.rank == 1 and not r.title.endswith(".txt")
+
+
+def test_search_lists_only_passages_that_match(corpus_settings):
+    few = search("pinguïnregeling zorgplicht", k=10, settings=corpus_settings)
+    assert 0 < len(few) < 10, "passages without the words and far in meaning are left out"
+    assert all("zorgplicht" in r.text.lower() for r in few if r.score)
