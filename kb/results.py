@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass, field, fields
 class Passage:
     """A passage from the index as it is shown and cited: where it stands and its text."""
 
-    source: str  # document id (file name)
-    title: str
-    short_title: str
-    year: int | None
-    doc_type: str
-    page: int | None
-    section: str
-    text: str
-    chunk_id: str
+    source: str = ""  # document id (file name)
+    title: str = ""
+    short_title: str = ""
+    year: int | None = None
+    doc_type: str = ""
+    page: int | None = None
+    section: str = ""
+    text: str = ""
+    chunk_id: str = ""
     author: str = ""
     rank: int = 0
     score: float = 0.0

@@ -121,7 +121,7 @@ def ask_and_show(question: str, conversation: str, persona: str) -> None:
 
         with st.spinner("Ik zoek het antwoord in de bronnen…"):
             result = api.ask(question, history=chats.history(conversation), persona=persona,
-                             settings=state.settings, on_token=on_token)
+                             settings=state.settings(), on_token=on_token)
         stream.empty()
         turn_id = chats.add_turn(conversation, question, result, persona)
         show_answer(result, turn_id, persona)

@@ -23,7 +23,7 @@ SCROLL = """<script>/* sprong {jump} */ (function() {{
 
 
 def documents_list() -> None:
-    uploads = (state.settings.home / "uploads").resolve()
+    uploads = (state.settings().home / "uploads").resolve()
     for doc_id, d in state.documents().items():
         uploaded = Path(d.path).parent == uploads
         facts = [d.author, d.year, doc_type(d.doc_type), ", ".join(d.sectors),
@@ -71,7 +71,7 @@ def upload() -> None:
                                  key=f"upload-{n}", max_upload_size=50)
         if files and st.button("Toevoegen aan de kennisbank", type="primary"):
             bar = st.progress(0.0, text="Bestanden verwerken…")
-            results = add_files([(f.name, f.getvalue()) for f in files], state.settings,
+            results = add_files([(f.name, f.getvalue()) for f in files], state.settings(),
                                 progress=state.ingest_progress(bar), embedder=state.retriever().embedder)
             st.session_state.upload_meldingen = [(r.ok, r.message) for r in results]
             st.session_state.upload_n = n + 1  # a fresh, empty uploader
@@ -81,7 +81,7 @@ def upload() -> None:
 def render() -> None:
     st.subheader("Documenten in de kennisbank", anchor=False)
     documents_list()
-    if state.settings.allow_upload:
+    if state.settings().allow_upload:
         upload()
     st.subheader("Lezen", anchor=False)
     reader()

@@ -15,18 +15,22 @@ from kb import api
 from kb.chats import ChatStore
 from kb.config import Settings
 
-settings = Settings.from_env()
+
+
+def settings() -> Settings:
+    """The settings, read from the environment on every run (cheap; tests change it)."""
+    return Settings.from_env()
 
 
 def index_stamp() -> int:
     try:
-        return settings.manifest_path.stat().st_mtime_ns
+        return settings().manifest_path.stat().st_mtime_ns
     except OSError:
         return 0
 
 
 def has_index() -> bool:
-    return api.index_exists(settings)
+    return api.index_exists(settings())
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,9 +63,9 @@ def build_index(rebuild: bool = False) -> None:
             st.write("Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
                      "de documenten worden gelezen en doorzoekbaar gemaakt.")
             bar = st.progress(0.0, text="Taalmodel laden…")
-            uploads = settings.home / "uploads"
-            paths = [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
-            report = api.ingest(paths, settings=settings, rebuild=rebuild, progress=ingest_progress(bar))
+            uploads = settings().home / "uploads"
+            paths = [settings().corpus_dir] + ([uploads] if uploads.is_dir() else [])
+            report = api.ingest(paths, settings=settings(), rebuild=rebuild, progress=ingest_progress(bar))
             for path, reason in report.failed:
                 st.error(f"`{Path(path).name}`: {reason}")
             status.update(label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False)
@@ -69,41 +73,41 @@ def build_index(rebuild: bool = False) -> None:
 
 @st.cache_resource(show_spinner="Het taalmodel en de index worden geladen…")
 def _retriever(home: str, stamp: int):
-    return api.get_retriever(settings)
+    return api.get_retriever(settings())
 
 
 def retriever():
-    return _retriever(str(settings.home.resolve()), index_stamp())
+    return _retriever(str(settings().home.resolve()), index_stamp())
 
 
 @st.cache_resource(show_spinner=False)
 def _chat_store(home: str) -> ChatStore:
-    return ChatStore.for_settings(settings)
+    return ChatStore.for_settings(settings())
 
 
 def chats() -> ChatStore:
-    return _chat_store(str(settings.home))
+    return _chat_store(str(settings().home))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _blocks(home: str, stamp: int, doc_id: str) -> list[dict]:
-    return api.document_blocks(doc_id, settings=settings)
+    return api.document_blocks(doc_id, settings=settings())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _search(home: str, stamp: int, query: str, filters: dict, k: int):
-    return api.search(query, k=k, filters=filters, settings=settings)
+    return api.search(query, k=k, filters=filters, settings=settings())
 
 
 def doc_blocks(doc_id: str) -> list[dict]:
     """The cleaned blocks of a document (headings, paragraphs, lists) for the reader."""
-    return _blocks(str(settings.home), index_stamp(), doc_id)
+    return _blocks(str(settings().home), index_stamp(), doc_id)
 
 
 def search(query: str, filters: dict | None = None, k: int = 10):
-    return _search(str(settings.home), index_stamp(), query, filters or {}, k)
+    return _search(str(settings().home), index_stamp(), query, filters or {}, k)
 
 
 def documents() -> dict:
     retriever()  # the index is loaded (and refreshed) first
-    return api.documents(settings)
+    return api.documents(settings())
