@@ -147,38 +147,6 @@ def _ask_batch(infile, out, persona, run_ask) -> None:
         out.flush()
 
 
-@main.command(name="eval", help="Meet retrieval, antwoorden, weigeringen en snelheid op een goudset.")
-@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=str(Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"), show_default=True,
-              help="Goudset (JSONL, zie eval/gold.py).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/out"), show_default=True,
-              help="Map voor report.json, report.md en report.png.")
-@click.option("--ablations", is_flag=True, help="Ook: alleen dense, alleen BM25, zonder glossarium, zonder contextkoppen.")
-@click.option("--baseline", is_flag=True, help="Ook: de tutorial-baseline (ruwe tekst, MiniLM, Chroma) ter vergelijking.")
-@click.option("--floors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON met ondergrenzen (eval/floors.json); exitcode 1 als een cijfer eronder zakt.")
-def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors: Path | None) -> None:
-    from eval.baseline import MissingExtra
-    from eval.harness import GoldError, evaluate, table
-    from kb.errors import KBError
-
-    try:
-        report = evaluate(gold, out, settings=Settings.from_env(), ablations=ablations, baseline=baseline)
-    except (MissingExtra, GoldError, KBError) as e:
-        _fail(str(e))
-    click.echo(table(report))
-    click.echo(f"\nRapport: {out / 'report.md'} (en report.json, report.png) · {report['seconds']} s")
-    if floors is not None:
-        from eval.floors import check_floors, read_floors
-
-        problems = check_floors(report, read_floors(floors))
-        for p in problems:
-            click.secho(f"ONDER DE GRENS: {p}", fg="red", err=True)
-        if problems:
-            sys.exit(1)
-        click.echo(f"Alle kwaliteitsgrenzen uit {floors} gehaald.")
-
-
 @main.group(help="Beoordelingen die gebruikers in de app bij antwoorden gaven.")
 def feedback() -> None:
     pass
@@ -199,6 +167,22 @@ def feedback_export(fmt: str, out: Path | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8", newline="")
         click.echo(f"{len(rows)} beoordelingen geschreven naar {out}", err=True)
+
+
+def _add_plugin_commands(group: click.Group) -> None:
+    """Commands that other packages register under the entry point group ``kb.commands``
+    (``kb eval`` comes from the evaluation package, which the CLI does not import)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="kb.commands"):
+        if ep.name not in group.commands:
+            try:
+                group.add_command(ep.load(), ep.name)
+            except ImportError:  # an optional extra that is not installed
+                continue
+
+
+_add_plugin_commands(main)
 
 
 if __name__ == "__main__":
