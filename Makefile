@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test install browser ingest eval eval-check bench clean
+.PHONY: run test lint install browser ingest eval eval-check fit bench clean
 
 run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
@@ -13,13 +13,19 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
+# Lint, format check and type check (ruff, mypy; configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,eval]'
+	$(BIN)/python -m pip install --quiet -e '.[test,eval,dev]'
 	touch $(STAMP)
 
 # Debian's Chromium for the end-to-end browser test (no browser download).
@@ -38,6 +44,10 @@ eval: $(STAMP)
 # Quality gate (CI): fails when hit@5 or abstention recall drop below eval/floors.json.
 eval-check: $(STAMP)
 	$(BIN)/kb eval --gold eval/gold.jsonl --out eval/out --floors eval/floors.json
+
+# Refit the answer models on the tune split of the gold set (kb/models/*.json).
+fit: $(STAMP)
+	$(BIN)/python -m eval.fit
 
 bench: $(STAMP)
 	$(BIN)/python -m eval.bench

@@ -13,8 +13,8 @@ import time
 import streamlit as st
 
 from kb.chats import new_id, valid_id
-from kb.export import conversation_markdown
 from kb.errors import KBError
+from kb.export import conversation_markdown
 from ui import chat, glossary, search, sources, state
 from ui.widgets import CSS, DUTCH, TABS
 
@@ -35,7 +35,12 @@ try:
     state.retriever()
 except KBError as e:  # e.g. an index of an older version or another model
     st.error(str(e), icon=":material/error:")
-    st.button("De kennisbank nu opnieuw opbouwen", type="primary", on_click=st.session_state.update, kwargs={"herbouwen": True})
+    st.button(
+        "De kennisbank nu opnieuw opbouwen",
+        type="primary",
+        on_click=st.session_state.update,
+        kwargs={"herbouwen": True},
+    )
     st.stop()
 
 conversation = st.query_params.get("gesprek")
@@ -47,8 +52,14 @@ if not valid_id(conversation):
 with st.sidebar:
     st.title(":material/school: Kennisbank Passend Onderwijs")
     st.caption("Antwoorden uit onderzoek en handreikingen over passend onderwijs — altijd met de bron erbij.")
-    persona = st.radio("Ik ben…", list(PERSONAS), format_func=PERSONAS.get, key="rol", bind="query-params",
-                       help="Het antwoord wordt op u afgestemd; de feiten en bronnen blijven dezelfde.")
+    persona = st.radio(
+        "Ik ben…",
+        list(PERSONAS),
+        format_func=PERSONAS.get,
+        key="rol",
+        bind="query-params",
+        help="Het antwoord wordt op u afgestemd; de feiten en bronnen blijven dezelfde.",
+    )
     st.divider()
     st.button("Nieuw gesprek", icon=":material/add_comment:", width="stretch", on_click=new_conversation)
     export_slot = st.empty()  # filled at the end, when this run's answer is stored too
@@ -74,7 +85,12 @@ if tab_terms.open:
 
 turns = state.chats().turns(conversation)
 export_slot.download_button(
-    "Exporteer gesprek", icon=":material/download:", width="stretch", disabled=not turns,
-    data=conversation_markdown(turns) if turns else "", mime="text/markdown",
+    "Exporteer gesprek",
+    icon=":material/download:",
+    width="stretch",
+    disabled=not turns,
+    data=conversation_markdown(turns) if turns else "",
+    mime="text/markdown",
     file_name=f"gesprek-passend-onderwijs-{time.strftime('%Y-%m-%d')}.md",
-    help="Download de vragen, antwoorden en alle bronnen als Markdown, bijvoorbeeld als hand-out.")
+    help="Download de vragen, antwoorden en alle bronnen als Markdown, bijvoorbeeld als hand-out.",
+)

@@ -65,7 +65,9 @@ class Baseline:
             self._tmp = tempfile.TemporaryDirectory(prefix="kb-baseline-")
             workdir = Path(self._tmp.name)
         client = chromadb.PersistentClient(path=str(workdir), settings=ChromaSettings(anonymized_telemetry=False))
-        self.collection = client.create_collection(f"baseline-{uuid.uuid4().hex[:8]}", metadata={"hnsw:space": "cosine"})
+        self.collection = client.create_collection(
+            f"baseline-{uuid.uuid4().hex[:8]}", metadata={"hnsw:space": "cosine"}
+        )
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
         texts, metas = [], []
@@ -86,7 +88,9 @@ class Baseline:
     def search(self, query: str, k: int = 10) -> list[dict]:
         """The ``k`` nearest chunks as ``{"text", "source"}``, best first."""
         q = self.model.encode([query], normalize_embeddings=True, convert_to_numpy=True)[0]
-        res = self.collection.query(query_embeddings=[q.tolist()], n_results=min(k, self.chunks), include=["documents", "metadatas"])
+        res = self.collection.query(
+            query_embeddings=[q.tolist()], n_results=min(k, self.chunks), include=["documents", "metadatas"]
+        )
         return [{"text": d, "source": m.get("source")} for d, m in zip(res["documents"][0], res["metadatas"][0])]
 
     def close(self) -> None:

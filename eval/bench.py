@@ -34,9 +34,33 @@ import numpy as np
 from eval.gold import DEFAULT_GOLD, load_gold
 from eval.metrics import percentile
 
-NAMES = ["Jansen", "De Vries", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "De Boer", "Bos", "Vos",
-         "Peters", "Hendriks", "Dekker", "Brouwer", "Dijkstra", "Zwolle", "Almere", "Tilburg", "Leeuwarden",
-         "Enschede", "Delft", "Venlo", "Emmen", "Helmond", "Oss"]
+NAMES = [
+    "Jansen",
+    "De Vries",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Mulder",
+    "De Boer",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Dekker",
+    "Brouwer",
+    "Dijkstra",
+    "Zwolle",
+    "Almere",
+    "Tilburg",
+    "Leeuwarden",
+    "Enschede",
+    "Delft",
+    "Venlo",
+    "Emmen",
+    "Helmond",
+    "Oss",
+]
 _NUMBER = re.compile(r"\d+")
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}")  # a capitalised word mid-sentence: a name or place
 _NAMES_BY_LENGTH: dict[int, list[str]] = {}
@@ -61,6 +85,7 @@ def rss_mb() -> float:
 
 # --- ingest ---------------------------------------------------------------------------------
 
+
 def bench_ingest(settings, embedder) -> dict:
     """Ingest the corpus into ``settings.home`` (empty) and encode the same chunks alone."""
     from kb.indexer import IngestReport, discover, ingest, prepare
@@ -68,7 +93,9 @@ def bench_ingest(settings, embedder) -> dict:
     embedder.embed_passages(["opwarmen"] * 8)  # the first encode is slow; keep it out of both timings
     marks: dict[str, float] = {}
     start = time.perf_counter()
-    report = ingest(settings=settings, embedder=embedder, progress=lambda stage, *_: marks.setdefault(stage, time.perf_counter()))
+    report = ingest(
+        settings=settings, embedder=embedder, progress=lambda stage, *_: marks.setdefault(stage, time.perf_counter())
+    )
     ingest_s = time.perf_counter() - start
     if not report.ok:
         raise RuntimeError(f"ingest failed: {report.failed}")
@@ -92,8 +119,10 @@ def bench_ingest(settings, embedder) -> dict:
 
 # --- synthetic growth ----------------------------------------------------------------------
 
+
 def vary(text: str, rng: random.Random) -> str:
     """The same passage with other numbers and names, of the same length (the text keeps its length)."""
+
     def number(m):
         digits = [rng.choice("0123456789") for _ in m.group()]
         if len(digits) > 1:
@@ -116,8 +145,12 @@ def _flush(collection, rows: list[tuple], final: bool) -> list[tuple]:
     """Upsert full batches of (id, document, metadata, vector); all of them when ``final``."""
     while len(rows) >= BATCH or (final and rows):
         part, rows = rows[:BATCH], rows[BATCH:]
-        collection.upsert(ids=[r[0] for r in part], documents=[r[1] for r in part],
-                          metadatas=[r[2] for r in part], embeddings=np.stack([r[3] for r in part]))
+        collection.upsert(
+            ids=[r[0] for r in part],
+            documents=[r[1] for r in part],
+            metadatas=[r[2] for r in part],
+            embeddings=np.stack([r[3] for r in part]),
+        )
     return rows
 
 
@@ -128,8 +161,12 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
     store = Store(settings)
     col = store.collection(model=embedder.name)
     real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
-    got = col.get(ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"])
-    originals = list(zip(got["ids"], got["documents"], got["metadatas"], np.asarray(got["embeddings"], dtype=np.float32)))
+    got = col.get(
+        ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"]
+    )
+    originals = list(
+        zip(got["ids"], got["documents"], got["metadatas"], np.asarray(got["embeddings"], dtype=np.float32))
+    )
 
     rng, nprng = random.Random(seed + target), np.random.default_rng(seed + target)
     start, before = time.perf_counter(), col.count()
@@ -142,15 +179,24 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
             new_meta = {k: v for k, v in meta.items() if k != "raw"}
             new_meta.update(doc_id=doc_id, title=f"{meta['title']} (kopie {copy})")
             rows.append((new_id, new_text, new_meta, _perturb(vec, nprng)))
-            entry = store.manifest.setdefault(doc_id, {
-                "sha256": "synthetic", "path": "", "kind": "txt", "pages": None, "chunk_ids": [],
-                "meta": {**real_docs[meta["doc_id"]].get("meta", {}), "title": new_meta["title"]},
-            })
+            entry = store.manifest.setdefault(
+                doc_id,
+                {
+                    "sha256": "synthetic",
+                    "path": "",
+                    "kind": "txt",
+                    "pages": None,
+                    "chunk_ids": [],
+                    "meta": {**real_docs[meta["doc_id"]].get("meta", {}), "title": new_meta["title"]},
+                },
+            )
             entry["chunk_ids"].append(new_id)
         needed -= min(needed, len(originals))
         rows = _flush(col, rows, final=needed <= 0)
     store._save_manifest()  # Store has no public bulk add; the manifest is written once here
-    print(f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    print(
+        f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
+    )
     return {"added": col.count() - before, "write_s": time.perf_counter() - start}
 
 
@@ -163,6 +209,7 @@ def rebuild_lexical(settings) -> float:
 
 
 # --- queries --------------------------------------------------------------------------------
+
 
 def bench_queries(settings, questions: list[str]) -> dict:
     """Warm p50/p95 seconds of kb.api.search and kb.api.ask over ``questions``."""
@@ -190,6 +237,7 @@ def bench_queries(settings, questions: list[str]) -> dict:
 
 # --- report ---------------------------------------------------------------------------------
 
+
 def markdown(result: dict) -> str:
     ing, m = result["ingest"], result["machine"]
     lines = [
@@ -215,8 +263,10 @@ def markdown(result: dict) -> str:
     for q in result["query"]:
         g = q.get("grow")
         grow_s = f"{g['write_s']:.0f} + {g['lexical_s']:.0f}" if g else "–"
-        lines.append(f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
-                     f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |")
+        lines.append(
+            f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
+            f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |"
+        )
     lines += ["", f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -246,7 +296,11 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
         api.forget_retrievers()
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+        },
         "model": embedder.name,
         "model_load_s": model_load_s,
         "queries": len(questions),
@@ -263,7 +317,9 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", help="index sizes (chunks) beyond the corpus, comma-separated")
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="index sizes (chunks) beyond the corpus, comma-separated"
+    )
     parser.add_argument("--queries", type=int, default=60, help="gold-set questions timed per size")
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench"), help="folder for bench.json and bench.md")
     args = parser.parse_args(argv)

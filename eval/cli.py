@@ -19,15 +19,31 @@ def _fail(message: str) -> None:
 
 
 @click.command(name="eval", help="Meet retrieval, antwoorden, weigeringen en snelheid op een goudset.")
-@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=str(DEFAULT_GOLD), show_default=True,
-              help="Goudset (JSONL, zie eval/gold.py).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/out"), show_default=True,
-              help="Map voor report.json, report.md en report.png.")
-@click.option("--ablations", is_flag=True, help="Ook: alleen dense, alleen BM25, zonder glossarium, zonder contextkoppen.")
-@click.option("--baseline", is_flag=True, help="Ook: de tutorial-baseline (ruwe tekst, MiniLM, Chroma) ter vergelijking.")
-@click.option("--floors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON met ondergrenzen (eval/floors.json); exitcode 1 als een cijfer eronder zakt.")
+@click.option(
+    "--gold",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=str(DEFAULT_GOLD),
+    show_default=True,
+    help="Goudset (JSONL, zie eval/gold.py).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("eval/out"),
+    show_default=True,
+    help="Map voor report.json, report.md en report.png.",
+)
+@click.option(
+    "--ablations", is_flag=True, help="Ook: alleen dense, alleen BM25, zonder glossarium, zonder contextkoppen."
+)
+@click.option(
+    "--baseline", is_flag=True, help="Ook: de tutorial-baseline (ruwe tekst, MiniLM, Chroma) ter vergelijking."
+)
+@click.option(
+    "--floors",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON met ondergrenzen (eval/floors.json); exitcode 1 als een cijfer eronder zakt.",
+)
 def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors: Path | None) -> None:
     from eval.baseline import MissingExtra
     from eval.harness import GoldError, evaluate, table

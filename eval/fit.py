@@ -91,8 +91,9 @@ def _fit_lr(X: np.ndarray, y: np.ndarray, C: float = 1.0, balanced: bool = False
     return scaler.mean_, scale, lr.coef_[0], float(lr.intercept_[0])
 
 
-def fit_linear(name: str, features: tuple[str, ...], X: np.ndarray, y: np.ndarray, C: float = 1.0,
-               balanced: bool = False) -> LinearModel:
+def fit_linear(
+    name: str, features: tuple[str, ...], X: np.ndarray, y: np.ndarray, C: float = 1.0, balanced: bool = False
+) -> LinearModel:
     mean, scale, coef, intercept = _fit_lr(X, y, C, balanced)
     return LinearModel(name, features, mean, scale, coef, intercept)
 
@@ -102,6 +103,7 @@ def folds_of(n: int) -> list[np.ndarray]:
 
 
 # --- 1. sentences --------------------------------------------------------------------------------
+
 
 def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X, y, group = [], [], []
@@ -134,9 +136,12 @@ def fit_sentences(cases: list[Case], C: float) -> tuple[LinearModel, dict]:
         cv.append(top1_accuracy(m, [answerable[i] for i in test]))
     model = fit_linear("sentence_ranker", SENTENCE_FEATURES, X, y, C)
     baseline = LinearModel("coverage", ("cov_query", "rank_prior"), np.zeros(2), np.ones(2), np.array([1.0, 0.2]), 0.0)
-    return model, {"top1_cv": round(float(np.mean([v for v in cv if v is not None])), 4),
-                   "top1_coverage_baseline": round(top1_accuracy(baseline, answerable) or 0.0, 4),
-                   "candidates": int(len(y)), "positives": int(y.sum())}
+    return model, {
+        "top1_cv": round(float(np.mean([v for v in cv if v is not None])), 4),
+        "top1_coverage_baseline": round(top1_accuracy(baseline, answerable) or 0.0, 4),
+        "candidates": len(y),
+        "positives": int(y.sum()),
+    }
 
 
 def score_candidates(model: LinearModel, cases: list[Case]) -> None:
@@ -149,6 +154,7 @@ def score_candidates(model: LinearModel, cases: list[Case]) -> None:
 
 
 # --- 2. passages ---------------------------------------------------------------------------------
+
 
 def passage_features_of(case: Case) -> np.ndarray:
     from kb.features import passage_features
@@ -199,6 +205,7 @@ def rerank(model: LinearModel, cases: list[Case]) -> None:
 
 # --- answer limits --------------------------------------------------------------------------------
 
+
 def answer_figures(cases: list[Case], limits) -> tuple[float, float, float]:
     """(answer hit, must_mention coverage, mean sentences) of the extractive answers."""
     from kb import compose
@@ -217,26 +224,34 @@ def answer_figures(cases: list[Case], limits) -> tuple[float, float, float]:
 
 def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
     """The limits with the best answer hit + must_mention coverage (ties: fewer sentences)."""
-    from kb.compose import Limits
-
     import itertools
 
+    from kb.compose import Limits
+
     best = None
-    for n, add_min, ratio, type_lead in itertools.product((2, 3, 4, 5), (0.05, 0.1, 0.2, 0.3, 0.4),
-                                                          (0.2, 0.35, 0.5, 0.7), (0.2, 0.4, 0.6, 1.01)):
+    for n, add_min, ratio, type_lead in itertools.product(
+        (2, 3, 4, 5), (0.05, 0.1, 0.2, 0.3, 0.4), (0.2, 0.35, 0.5, 0.7), (0.2, 0.4, 0.6, 1.01)
+    ):
         limits = Limits(max_sentences=n, add_min=add_min, add_ratio=ratio, type_lead=type_lead)
         hit, cover, size = answer_figures(cases, limits)
         key = (round(hit + cover, 3), -size, -type_lead)
         if best is None or key > best[0]:
             best = (key, limits, hit, cover, size)
     _, limits, hit, cover, size = best
-    params = {"max_sentences": limits.max_sentences, "add_min": limits.add_min, "add_ratio": limits.add_ratio,
-              "max_chars": limits.max_chars, "list_items": limits.list_items, "list_min": limits.list_min,
-              "type_lead": limits.type_lead}
+    params = {
+        "max_sentences": limits.max_sentences,
+        "add_min": limits.add_min,
+        "add_ratio": limits.add_ratio,
+        "max_chars": limits.max_chars,
+        "list_items": limits.list_items,
+        "list_min": limits.list_min,
+        "type_lead": limits.type_lead,
+    }
     return params, {"answer_hit": round(hit, 4), "mention_coverage": round(cover, 4), "sentences": round(size, 2)}
 
 
 # --- 3. abstention -------------------------------------------------------------------------------
+
 
 def evidence_rows(cases: list[Case], lexical) -> tuple[np.ndarray, np.ndarray]:
     """The evidence features (with the fitted rankers' scores) and labels (unanswerable)."""
@@ -271,14 +286,28 @@ def fit_abstention(X: np.ndarray, y: np.ndarray, C: float, max_wrong: float) -> 
     threshold, recall, wrong = choose_threshold(p_cv, y, max_wrong)
     curve = {f"recall_at_wrong_{w}": round(choose_threshold(p_cv, y, w)[1], 3) for w in (0.03, 0.05, 0.1, 0.15, 0.2)}
     model = fit_linear("abstention", EVIDENCE_FEATURES, X, y, C, balanced=True)
-    model = LinearModel(model.name, model.features, model.mean, model.scale, model.coef, model.intercept,
-                        threshold, {"partial_min": 0.35})
-    return model, {"threshold": round(threshold, 4), "abstain_recall_cv": round(recall, 4),
-                   "wrong_refusals_cv": round(wrong, 4), "unanswerable": int(y.sum()), "answerable": int((~y).sum()),
-                   **curve}
+    model = LinearModel(
+        model.name,
+        model.features,
+        model.mean,
+        model.scale,
+        model.coef,
+        model.intercept,
+        threshold,
+        {"partial_min": 0.35},
+    )
+    return model, {
+        "threshold": round(threshold, 4),
+        "abstain_recall_cv": round(recall, 4),
+        "wrong_refusals_cv": round(wrong, 4),
+        "unanswerable": int(y.sum()),
+        "answerable": int((~y).sum()),
+        **curve,
+    }
 
 
 # --- the whole fit -------------------------------------------------------------------------------
+
 
 def fit(items: list[dict], retriever, C: float, max_wrong: float, context_answers: dict[str, str]) -> dict:
     cases = collect(items, retriever, context_answers)
@@ -287,12 +316,16 @@ def fit(items: list[dict], retriever, C: float, max_wrong: float, context_answer
     passages, pass_fig = fit_passages(cases, C)
     rerank(passages, cases)
     params, limit_fig = tune_limits(cases)
-    ranker = LinearModel(ranker.name, ranker.features, ranker.mean, ranker.scale, ranker.coef, ranker.intercept,
-                         0.5, params)
+    ranker = LinearModel(
+        ranker.name, ranker.features, ranker.mean, ranker.scale, ranker.coef, ranker.intercept, 0.5, params
+    )
     X, y = evidence_rows(cases, retriever.lexical)
     judge, abst_fig = fit_abstention(X, y, C, max_wrong)
-    return {"sentence_ranker": (ranker, {**rank_fig, **limit_fig}), "passage_ranker": (passages, pass_fig),
-            "abstention": (judge, abst_fig)}
+    return {
+        "sentence_ranker": (ranker, {**rank_fig, **limit_fig}),
+        "passage_ranker": (passages, pass_fig),
+        "abstention": (judge, abst_fig),
+    }
 
 
 def context_answers_for(items: list[dict], retriever) -> dict[str, str]:
@@ -333,9 +366,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     retriever = get_retriever()
     items = select(load_gold(args.gold), "tune")
-    meta = {"gold": Path(args.gold).name, "split": "tune", "items": len(items),
-            "unanswerable": sum(i["type"] == "unanswerable" for i in items), "C": args.C,
-            "max_wrong_refusals": args.max_wrong_refusals}
+    meta = {
+        "gold": Path(args.gold).name,
+        "split": "tune",
+        "items": len(items),
+        "unanswerable": sum(i["type"] == "unanswerable" for i in items),
+        "C": args.C,
+        "max_wrong_refusals": args.max_wrong_refusals,
+    }
     context: dict[str, str] = {}
     for round_ in (1, 2):
         print(f"Ronde {round_}: passen op de tune-split ({len(items)} vragen)…", file=sys.stderr)

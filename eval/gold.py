@@ -102,9 +102,7 @@ def _check_quote(where: str, quote, text: str | None, fname: str) -> list[str]:
     problems = []
     short = quote if len(quote) <= 60 else quote[:57] + "..."
     if not QUOTE_MIN <= len(quote) <= QUOTE_MAX:
-        problems.append(
-            f"{where}: quote length {len(quote)} outside {QUOTE_MIN}-{QUOTE_MAX}: {short!r}"
-        )
+        problems.append(f"{where}: quote length {len(quote)} outside {QUOTE_MIN}-{QUOTE_MAX}: {short!r}")
     if text is not None and quote not in text:
         problems.append(f"{where}: quote not found in {fname}: {short!r}")
     for mark in _MARKUP:
@@ -154,8 +152,7 @@ def _check_item(item: dict, where: str, corpus: dict[str, str | None]) -> list[s
     ):
         if not ok:
             problems.append(f"{where}: {f} has the wrong shape")
-    if not (_is_str_list(quotes) and _is_str_list(must) and _is_str_list(also_docs)
-            and isinstance(also_quotes, dict)):
+    if not (_is_str_list(quotes) and _is_str_list(must) and _is_str_list(also_docs) and isinstance(also_quotes, dict)):
         return problems
     if doc is not None and not isinstance(doc, str):
         problems.append(f"{where}: doc must be a file name or null")
@@ -250,8 +247,10 @@ def _check_clean(items: list[dict], passages: dict[str, list[str]]) -> list[str]
         for doc, q in pairs:
             if doc in passages and isinstance(q, str) and not any(normalise(q) in t for t in passages[doc]):
                 short = q if len(q) <= 60 else q[:57] + "..."
-                problems.append(f"{item.get('id')}: quote is not inside one clean passage of {doc} "
-                                f"(it spans two passages or text the cleaner changes): {short!r}")
+                problems.append(
+                    f"{item.get('id')}: quote is not inside one clean passage of {doc} "
+                    f"(it spans two passages or text the cleaner changes): {short!r}"
+                )
     return problems
 
 
@@ -305,9 +304,7 @@ def check_gold(
     if len(items) < min_items:
         problems.append(f"only {len(items)} items; at least {min_items} required")
     if types["unanswerable"] < min_unanswerable:
-        problems.append(
-            f"only {types['unanswerable']} unanswerable items; at least {min_unanswerable} required"
-        )
+        problems.append(f"only {types['unanswerable']} unanswerable items; at least {min_unanswerable} required")
     if types["followup"] < min_followups:
         problems.append(f"only {types['followup']} followup items; at least {min_followups} required")
     if clean:
@@ -335,10 +332,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("path", nargs="?", default=str(DEFAULT_GOLD), help="gold JSONL file")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="corpus directory")
-    parser.add_argument("--clean", action="store_true",
-                        help="also check that every quote lies inside one clean passage (runs the cleaner)")
-    parser.add_argument("--partial", action="store_true",
-                        help="a part of a gold set: skip the minimum counts of items, unanswerable and followups")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="also check that every quote lies inside one clean passage (runs the cleaner)",
+    )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="a part of a gold set: skip the minimum counts of items, unanswerable and followups",
+    )
     args = parser.parse_args(argv)
     minima = dict(min_items=0, min_unanswerable=0, min_followups=0) if args.partial else {}
     problems = check_gold(args.path, args.corpus, clean=args.clean, **minima)

@@ -66,6 +66,7 @@ WARMUP_QUESTION = "Wat is passend onderwijs?"
 
 # --- scoring one item -------------------------------------------------------------------
 
+
 def retrieval_scores(relevance: list[bool]) -> dict:
     return {
         "hit@1": hit_at_k(relevance, 1),
@@ -115,16 +116,25 @@ def score_item(item: dict, result: Answer, seconds: float) -> dict:
 
 # --- running a configuration -------------------------------------------------------------
 
-def run_items(items: list[dict], retriever, *, retrieval_mode: str = "hybrid", glossary: bool = True,
-              desc: str = "hybrid", progress: bool = True) -> list[dict]:
+
+def run_items(
+    items: list[dict],
+    retriever,
+    *,
+    retrieval_mode: str = "hybrid",
+    glossary: bool = True,
+    desc: str = "hybrid",
+    progress: bool = True,
+) -> list[dict]:
     """Ask every item once (follow-ups after their context question) and score it."""
     from tqdm import tqdm
 
     from kb.answering import answer_question
 
     def ask(question, history=None, persona=None):
-        return answer_question(retriever, question, history, persona, None,
-                               retrieval_mode=retrieval_mode, glossary=glossary)
+        return answer_question(
+            retriever, question, history, persona, None, retrieval_mode=retrieval_mode, glossary=glossary
+        )
 
     ask(WARMUP_QUESTION)  # the first call builds lazy state; keep it out of the latencies
     context_answers: dict[str, str] = {}
@@ -151,7 +161,10 @@ def summarise(rows: list[dict]) -> dict:
     per_type = by_type(answerable, RETRIEVAL + ANSWERS)
     unanswerable = [r for r in rows if not r["answerable"]]
     if unanswerable:
-        per_type["unanswerable"] = {"n": len(unanswerable), "abstained": mean(float(r["abstained"]) for r in unanswerable)}
+        per_type["unanswerable"] = {
+            "n": len(unanswerable),
+            "abstained": mean(float(r["abstained"]) for r in unanswerable),
+        }
     return {
         "n": len(rows),
         "n_answerable": len(answerable),
@@ -173,11 +186,19 @@ def summarise(rows: list[dict]) -> dict:
 
 # --- the whole evaluation ----------------------------------------------------------------
 
-def evaluate(gold: str | Path, out_dir: str | Path = "eval/out", settings=None, embedder=None,
-             ablations: bool = False, baseline: bool = False, progress: bool = True,
-             ablation_names: list[str] | None = None) -> dict:
+
+def evaluate(
+    gold: str | Path,
+    out_dir: str | Path = "eval/out",
+    settings=None,
+    embedder=None,
+    ablations: bool = False,
+    baseline: bool = False,
+    progress: bool = True,
+    ablation_names: list[str] | None = None,
+) -> dict:
     """Run the evaluation, write ``report.json``, ``report.md`` and ``report.png``; return the report."""
-    from eval.baseline import MissingExtra, available, INSTALL_HINT
+    from eval.baseline import INSTALL_HINT, MissingExtra, available
     from kb.config import Settings
     from kb.embedding import load_embedder
     from kb.indexer import ingest
@@ -200,8 +221,13 @@ def evaluate(gold: str | Path, out_dir: str | Path = "eval/out", settings=None, 
     report = {
         "created": dt.datetime.now().isoformat(timespec="seconds"),
         "gold": str(gold),
-        "index": {"home": str(settings.home), "embed_model": embedder.name, "chunks": retriever.collection.count(),
-                  "documents": len(retriever.store.documents()), "context_headers": settings.context_headers},
+        "index": {
+            "home": str(settings.home),
+            "embed_model": embedder.name,
+            "chunks": retriever.collection.count(),
+            "documents": len(retriever.store.documents()),
+            "context_headers": settings.context_headers,
+        },
         "machine": {"cpus": os.cpu_count()},
         "summary": summarise(rows),
         "splits": {name: summarise([r for r in rows if r["split"] == name]) for name in SPLITS},
@@ -238,7 +264,9 @@ def read_gold(path: str | Path) -> list[dict]:
         if not isinstance(item.get("id"), str) or not isinstance(item.get("question"), str):
             raise GoldError(f"{path}: item {n} heeft geen id of question")
         if item.get("type") not in TYPES:
-            raise GoldError(f"{path}: item {item['id']}: onbekend type {item.get('type')!r} (toegestaan: {', '.join(TYPES)})")
+            raise GoldError(
+                f"{path}: item {item['id']}: onbekend type {item.get('type')!r} (toegestaan: {', '.join(TYPES)})"
+            )
     return items
 
 
@@ -260,7 +288,9 @@ def run_ablations(items: list[dict], retriever, names: list[str], progress: bool
                 built = ingest(settings=scratch, embedder=retriever.embedder)
                 if not built.ok:
                     raise RuntimeError(f"ingest zonder contextkoppen mislukt: {built.failed}")
-                rows = run_items(items, Retriever(scratch, embedder=retriever.embedder), desc=name, progress=progress, **spec)
+                rows = run_items(
+                    items, Retriever(scratch, embedder=retriever.embedder), desc=name, progress=progress, **spec
+                )
         else:
             rows = run_items(items, retriever, desc=name, progress=progress, **spec)
         out[name] = _short(summarise(rows))
@@ -269,8 +299,12 @@ def run_ablations(items: list[dict], retriever, names: list[str], progress: bool
 
 def _short(summary: dict) -> dict:
     """What the ablation table shows: retrieval, answered share, abstention, latency."""
-    return {"retrieval": summary["retrieval"], "answered": summary["answers"]["answered"],
-            "abstention": summary["abstention"], "latency": summary["latency"]}
+    return {
+        "retrieval": summary["retrieval"],
+        "answered": summary["answers"]["answered"],
+        "abstention": summary["abstention"],
+        "latency": summary["latency"],
+    }
 
 
 def run_baseline(items: list[dict], corpus_dir: Path, ours: dict, progress: bool = True) -> dict:
@@ -286,7 +320,9 @@ def run_baseline(items: list[dict], corpus_dir: Path, ours: dict, progress: bool
         for item in tqdm(items, desc=f"{'baseline':<18}", unit=" vraag", file=sys.stderr, disable=not progress):
             if item["type"] == "unanswerable":
                 continue
-            query = f"{item['context_question']} {item['question']}" if item.get("context_question") else item["question"]
+            query = (
+                f"{item['context_question']} {item['question']}" if item.get("context_question") else item["question"]
+            )
             t0 = time.perf_counter()
             hits = base.search(query, k=10)
             seconds.append(time.perf_counter() - t0)
@@ -308,6 +344,7 @@ def run_baseline(items: list[dict], corpus_dir: Path, ours: dict, progress: bool
 
 # --- output ------------------------------------------------------------------------------
 
+
 def write_report(report: dict, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -325,8 +362,18 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def type_table(summary: dict) -> str:
-    cols = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answered", "answer_hit", "mention_coverage",
-            "citation_support"]
+    cols = [
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "hit@10",
+        "mrr@10",
+        "ndcg@10",
+        "answered",
+        "answer_hit",
+        "mention_coverage",
+        "citation_support",
+    ]
     rows = []
     for t, m in summary["per_type"].items():
         if t == "unanswerable":
@@ -338,28 +385,40 @@ def type_table(summary: dict) -> str:
 
 def overview(summary: dict) -> str:
     a, ab, lat = summary["answers"], summary["abstention"], summary["latency"]
-    return "\n".join([
-        f"- answered (answerable items): {_f(a['answered'])}; answer hit: {_f(a['answer_hit'])}; "
-        f"must_mention coverage: {_f(a['mention_coverage'])}; citation support: {_f(a['citation_support'])}",
-        f"- cited sentences verbatim in their passage: {_f(a['citations_verbatim'], 3)} ({a['citations']} citations)",
-        f"- abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}; "
-        f"wrong refusals {_f(ab['wrong_refusals'])}",
-        f"- latency per question: p50 {lat['p50']:.3f} s, p95 {lat['p95']:.3f} s",
-    ])
+    return "\n".join(
+        [
+            f"- answered (answerable items): {_f(a['answered'])}; answer hit: {_f(a['answer_hit'])}; "
+            f"must_mention coverage: {_f(a['mention_coverage'])}; citation support: {_f(a['citation_support'])}",
+            f"- cited sentences verbatim in their passage: {_f(a['citations_verbatim'], 3)} ({a['citations']} citations)",
+            f"- abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}; "
+            f"wrong refusals {_f(ab['wrong_refusals'])}",
+            f"- latency per question: p50 {lat['p50']:.3f} s, p95 {lat['p95']:.3f} s",
+        ]
+    )
 
 
 def ablation_table(ablations: dict) -> str:
-    rows = [[name] + [_f(s["retrieval"][k]) for k in RETRIEVAL]
-            + [_f(s["answered"]), _f(s["abstention"]["abstain_precision"]), _f(s["abstention"]["abstain_recall"]),
-               _f(s["abstention"]["wrong_refusals"]), f"{s['latency']['p50']:.3f}"]
-            for name, s in ablations.items()]
+    rows = [
+        [name]
+        + [_f(s["retrieval"][k]) for k in RETRIEVAL]
+        + [
+            _f(s["answered"]),
+            _f(s["abstention"]["abstain_precision"]),
+            _f(s["abstention"]["abstain_recall"]),
+            _f(s["abstention"]["wrong_refusals"]),
+            f"{s['latency']['p50']:.3f}",
+        ]
+        for name, s in ablations.items()
+    ]
     return _table(["config", *RETRIEVAL, "answered", "abst. prec.", "abst. recall", "wrong refusals", "p50 s"], rows)
 
 
 def baseline_table(report: dict) -> str:
     ours, base = report["summary"]["retrieval"], report["baseline"]
-    rows = [[k, _f(ours[k]), _f(base["retrieval"][k]), _f(base["ratios"][k]) + "×" if base["ratios"][k] else "–"]
-            for k in RETRIEVAL]
+    rows = [
+        [k, _f(ours[k]), _f(base["retrieval"][k]), _f(base["ratios"][k]) + "×" if base["ratios"][k] else "–"]
+        for k in RETRIEVAL
+    ]
     return _table(["metric", "kennisbank", "baseline", "ratio"], rows)
 
 
@@ -371,8 +430,10 @@ def markdown(report: dict) -> str:
         f"{s['n_unanswerable']} niet) · index `{idx['home']}` ({idx['documents']} documenten, {idx['chunks']} passages, "
         f"{idx['embed_model']}) · {report['machine']['cpus']} cores · {report.get('seconds', 0)} s",
     ]
-    for name, title in (("test", "Test-split (niet gebruikt om te passen of af te stemmen)"),
-                        ("tune", "Tune-split (hierop zijn de modellen gepast, zie eval/fit.py)")):
+    for name, title in (
+        ("test", "Test-split (niet gebruikt om te passen of af te stemmen)"),
+        ("tune", "Tune-split (hierop zijn de modellen gepast, zie eval/fit.py)"),
+    ):
         if name in report.get("splits", {}) and report["splits"][name]["n"]:
             parts += [f"## {title}", type_table(report["splits"][name]), overview(report["splits"][name])]
     parts += [
@@ -384,9 +445,11 @@ def markdown(report: dict) -> str:
         parts += ["## Ablaties", ablation_table(report["ablations"])]
     if "baseline" in report:
         b = report["baseline"]
-        parts += ["## Tegen de tutorial-baseline",
-                  f"Baseline: {b['setup']} ({b['chunks']} passages; zoeken p50 {b['search_latency']['p50']:.3f} s).",
-                  baseline_table(report)]
+        parts += [
+            "## Tegen de tutorial-baseline",
+            f"Baseline: {b['setup']} ({b['chunks']} passages; zoeken p50 {b['search_latency']['p50']:.3f} s).",
+            baseline_table(report),
+        ]
     parts.append("Metrieken: zie `eval/metrics.py` (nDCG met IDCG over de gevonden relevante passages).")
     return "\n\n".join(parts) + "\n"
 
@@ -425,8 +488,11 @@ def chart(report: dict, path: Path) -> bool:
     ax.set_xticks(range(len(per_type)), [f"{t}\n(n={per_type[t]['n']})" for t in per_type])
     ax.set_ylim(0, 1.05)
     ab = report["summary"]["abstention"]
-    ax.set_title(f"Per type · abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}, "
-                 f"wrong refusals {_f(ab['wrong_refusals'])}", fontsize=10)
+    ax.set_title(
+        f"Per type · abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}, "
+        f"wrong refusals {_f(ab['wrong_refusals'])}",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

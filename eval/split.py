@@ -16,7 +16,7 @@ TEST_SHARE = 40  # percent of the items held back for testing
 
 
 def split_of(item_id: str) -> str:
-    """"tune" or "test" for a gold item id."""
+    """ "tune" or "test" for a gold item id."""
     bucket = int(hashlib.sha256(item_id.encode("utf-8")).hexdigest(), 16) % 100
     return "test" if bucket < TEST_SHARE else "tune"
 

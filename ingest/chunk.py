@@ -41,9 +41,7 @@ def _lead_in(block: Block) -> Block | None:
     return Block("paragraph", last, last, block.page, 0)
 
 
-def chunk_blocks(
-    doc_id: str, blocks: list[Block], meta: dict, size: int = 1200, overlap: int = 150
-) -> list[Chunk]:
+def chunk_blocks(doc_id: str, blocks: list[Block], meta: dict, size: int = 1200, overlap: int = 150) -> list[Chunk]:
     title = meta.get("short_title") or meta.get("title") or doc_id
     splitter = _splitter(size, overlap)
     headings: list[tuple[int, str]] = []  # stack of (level, text)

@@ -67,7 +67,9 @@ def load_file(path: str | Path) -> Document:
 
 def _decode_text(path: Path, data: bytes) -> str:
     if b"\x00" in data[:8192]:
-        raise LoadError(path, "dit is geen tekstbestand maar een binair bestand; sla het op als platte tekst (UTF-8) of als PDF")
+        raise LoadError(
+            path, "dit is geen tekstbestand maar een binair bestand; sla het op als platte tekst (UTF-8) of als PDF"
+        )
     if data.startswith(b"%PDF"):
         raise LoadError(path, "dit is een PDF met een verkeerde extensie; hernoem het naar .pdf")
     try:
@@ -80,7 +82,9 @@ def _decode_text(path: Path, data: bytes) -> str:
         ) from e
     control = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
     if control > max(10, len(text) // 100):
-        raise LoadError(path, "het bestand bevat vooral stuurtekens en lijkt binair; sla het op als platte tekst (UTF-8)")
+        raise LoadError(
+            path, "het bestand bevat vooral stuurtekens en lijkt binair; sla het op als platte tekst (UTF-8)"
+        )
     if not text.strip():
         raise LoadError(path, "het bestand bevat geen tekst")
     return text
@@ -94,16 +98,24 @@ def _open_pdf(path: Path):
     try:
         reader = PdfReader(str(path), strict=False)
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
-        raise LoadError(path, f"de PDF is beschadigd en kan niet worden gelezen ({e}); probeer het origineel opnieuw op te slaan of te exporteren") from e
+        raise LoadError(
+            path,
+            f"de PDF is beschadigd en kan niet worden gelezen ({e}); probeer het origineel opnieuw op te slaan of te exporteren",
+        ) from e
     except Exception as e:  # pypdf raises many kinds of errors on broken files
-        raise LoadError(path, f"de PDF is beschadigd en kan niet worden gelezen ({type(e).__name__}); exporteer het document opnieuw als PDF") from e
+        raise LoadError(
+            path,
+            f"de PDF is beschadigd en kan niet worden gelezen ({type(e).__name__}); exporteer het document opnieuw als PDF",
+        ) from e
     if reader.is_encrypted:
         try:
-            ok = reader.decrypt("")
+            opened = bool(reader.decrypt(""))
         except Exception:
-            ok = 0
-        if not ok:
-            raise LoadError(path, "de PDF is versleuteld met een wachtwoord; sla een versie zonder wachtwoord op en voeg die toe")
+            opened = False
+        if not opened:
+            raise LoadError(
+                path, "de PDF is versleuteld met een wachtwoord; sla een versie zonder wachtwoord op en voeg die toe"
+            )
     return reader
 
 
@@ -116,7 +128,10 @@ def _load_pdf(path: Path) -> tuple[list[Page], dict]:
     except LoadError:
         raise
     except Exception as e:
-        raise LoadError(path, f"de PDF is beschadigd: pagina {len(pages) + 1} kan niet worden gelezen ({type(e).__name__}); exporteer het document opnieuw als PDF") from e
+        raise LoadError(
+            path,
+            f"de PDF is beschadigd: pagina {len(pages) + 1} kan niet worden gelezen ({type(e).__name__}); exporteer het document opnieuw als PDF",
+        ) from e
     if not pages:
         raise LoadError(path, "de PDF heeft geen pagina's")
     if sum(len(p.text.strip()) for p in pages) < MIN_TEXT_CHARS * len(pages) / 2:

@@ -7,7 +7,7 @@ The public API (imported lazily, so ``import kb`` stays cheap)::
     kb.ask(question, history=None, persona=None, filters=None) -> Answer
 """
 
-from kb.config import Settings  # noqa: F401  (sets the hub libraries offline first)
+from kb.config import Settings
 
 __all__ = ["Settings", "ask", "ingest", "search"]
 

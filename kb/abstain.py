@@ -55,8 +55,11 @@ class Evidence:
         return np.array([self.features[f] for f in EVIDENCE_FEATURES], dtype=np.float64)
 
     def to_dict(self) -> dict:
-        return {"probability_unanswered": round(self.probability, 4), "reasons": self.reasons,
-                "features": {k: round(float(v), 4) for k, v in self.features.items()}}
+        return {
+            "probability_unanswered": round(self.probability, 4),
+            "reasons": self.reasons,
+            "features": {k: round(float(v), 4) for k, v in self.features.items()},
+        }
 
 
 def asked_terms(question: Question, dutch_terms: list[str]) -> set[str]:
@@ -74,7 +77,7 @@ def _present(term: str, vocabulary: set[str]) -> bool:
     if len(term) < 5:
         return False
     core = term[2:] if term.startswith("ge") and len(term) > 6 else term
-    stem = core[:max(5, len(core) - 2)]
+    stem = core[: max(5, len(core) - 2)]
     return any(v.startswith(stem) or (len(v) >= 5 and core.startswith(v)) for v in vocabulary)
 
 
@@ -93,7 +96,12 @@ def unknown_names(text: str, known) -> list[str]:
         is_acronym = tok.isupper() and len(tok) >= 2
         is_name = tok[:1].isupper() and i > 0 and not is_acronym
         is_short_code = tok.islower() and 2 <= len(tok) <= 4 and zipf_frequency(word, "nl") < 4.5
-        if not (is_acronym or is_name or is_short_code) or word in glossary_forms or word.isdigit() or word in STOPWORDS:
+        if (
+            not (is_acronym or is_name or is_short_code)
+            or word in glossary_forms
+            or word.isdigit()
+            or word in STOPWORDS
+        ):
             continue
         if not known(word):
             out.append(tok)
@@ -105,7 +113,9 @@ def missing_numbers(text: str, known) -> list[str]:
     return [n for n in re.findall(r"\b\d{2,}(?:[.,]\d+)?\b", text) if not known(n)]
 
 
-def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate], lexical, dutch_terms: list[str]) -> Evidence:
+def gather_evidence(
+    question: Question, hits: list[Hit], cands: list[Candidate], lexical, dutch_terms: list[str]
+) -> Evidence:
     """The evidence features for ``question``, from its hits and scored candidates."""
     idf = lexical.idf
     n_docs = max(len(lexical.ids), 2)
@@ -130,7 +140,9 @@ def gather_evidence(question: Question, hits: list[Hit], cands: list[Candidate],
         "p_second": scores[1] if len(scores) > 1 else 0.0,
         "dense_top": max((h.dense for h in hits[:5]), default=0.0),
         "cov_best": max((c.features["cov_asked"] for c in cands), default=0.0),
-        "cov_passage_best": max((sum(idf(t) for t in terms & set(analyze(h.text))) / total for h in hits[:5]), default=0.0),
+        "cov_passage_best": max(
+            (sum(idf(t) for t in terms & set(analyze(h.text))) / total for h in hits[:5]), default=0.0
+        ),
         "missing_share": sum(idf(t) for t in missing) / total if terms else 0.0,
         "missing_max": max((idf(t) for t in missing), default=0.0) / math.log(1 + n_docs),
         "unknown_share": sum(idf(t) for t in unknown) / total if terms else 0.0,

@@ -15,8 +15,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -50,14 +50,21 @@ class Gathered:
     passage_features: list[dict] = field(default_factory=list)  # per hit, before re-ranking
 
 
-def gather(retriever: Retriever, question: Question, filters=None, retrieval_mode: str = "hybrid",
-           glossary: bool = True, models: bool = True) -> Gathered:
+def gather(
+    retriever: Retriever,
+    question: Question,
+    filters=None,
+    retrieval_mode: str = "hybrid",
+    glossary: bool = True,
+    models: bool = True,
+) -> Gathered:
     """Retrieve, score and weigh; ``models=False`` leaves the fitted models out (for fitting)."""
     expansion = expand(question.query, question.language) if glossary else Expansion(question.query, (), ())
     asked = expand(question.asked, question.language) if glossary else Expansion(question.asked, (), ())
     vector = retriever.embed(question.query) if retrieval_mode != "bm25" else None
-    hits = retriever.search(question.query, k=POOL, filters=filters, mode=retrieval_mode,
-                            lexical_query=expansion.query, vector=vector)
+    hits = retriever.search(
+        question.query, k=POOL, filters=filters, mode=retrieval_mode, lexical_query=expansion.query, vector=vector
+    )
     # English words never occur in the Dutch passages: sentences are scored on their Dutch translations
     dutch = (lambda e: " ".join(e.terms)) if question.language == "en" else (lambda e: e.query)
     cands = candidates(question, hits, retriever.lexical.idf, dutch(expansion), dutch(asked), vector, POOL)
@@ -147,8 +154,9 @@ def _abstain(result: Answer, g: Gathered, limits: compose.Limits) -> None:
     partial_min = float(load_model("abstention").params.get("partial_min", 0.5))
     best = max(g.candidates, key=lambda c: c.score, default=None)
     if best is not None and best.score >= partial_min:
-        chosen = compose.choose(q, g.candidates, compose.Limits(max_sentences=2, add_min=partial_min,
-                                                                   list_items=limits.list_items))
+        chosen = compose.choose(
+            q, g.candidates, compose.Limits(max_sentences=2, add_min=partial_min, list_items=limits.list_items)
+        )
         result.citations, lines = compose.cite(g.hits, chosen)
         result.partial = True
         present(result, None, compose.partial_text(q, reasons, lines), q.asked)

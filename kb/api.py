@@ -1,9 +1,9 @@
 """The Python API that the CLI, the app and the tests call.
 
-    >>> import kb
-    >>> report = kb.ingest()                      # bundled corpus → index under .kb/
-    >>> hits = kb.search("wat is een opp", k=5)  # list of Passage
-    >>> answer = kb.ask("Wat is een opp?")        # Answer: .answer, .citations, .abstained
+>>> import kb
+>>> report = kb.ingest()                      # bundled corpus → index under .kb/
+>>> hits = kb.search("wat is een opp", k=5)  # list of Passage
+>>> answer = kb.ask("Wat is een opp?")        # Answer: .answer, .citations, .abstained
 """
 
 from __future__ import annotations
@@ -102,5 +102,6 @@ def ask(
 
     if analyse(question).empty:  # no retrieval (and no model load) needed
         return Answer(question=question or "", answer=analyse(question).notice or "", persona=persona)
-    return answer_question(get_retriever(settings), question, history, persona, filters,
-                           settings=settings, on_token=on_token)
+    return answer_question(
+        get_retriever(settings), question, history, persona, filters, settings=settings, on_token=on_token
+    )

@@ -24,8 +24,22 @@ from kb.results import Answer
 DB_NAME = "gesprekken.sqlite3"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
-FEEDBACK_FIELDS = ("id", "created", "updated", "conversation", "turn", "score", "rating",
-                   "comment", "persona", "mode", "abstained", "question", "answer", "citations")
+FEEDBACK_FIELDS = (
+    "id",
+    "created",
+    "updated",
+    "conversation",
+    "turn",
+    "score",
+    "rating",
+    "comment",
+    "persona",
+    "mode",
+    "abstained",
+    "question",
+    "answer",
+    "citations",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -60,7 +74,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 
 def valid_id(value: str | None) -> bool:
-    return bool(value) and bool(_ID.match(value))
+    return bool(value) and bool(_ID.match(value or ""))
 
 
 def new_id() -> str:
@@ -77,7 +91,7 @@ class ChatStore:
             db.executescript(_SCHEMA)
 
     @classmethod
-    def for_settings(cls, settings: Settings | None = None) -> "ChatStore":
+    def for_settings(cls, settings: Settings | None = None) -> ChatStore:
         settings = settings or Settings.from_env()
         return cls(settings.home / DB_NAME)
 
@@ -94,8 +108,9 @@ class ChatStore:
             raise ValueError(f"invalid conversation id: {conversation!r}")
         now = time.time()
         with closing(self._connect()) as db, db:
-            db.execute("INSERT OR IGNORE INTO conversations (id, created, updated) VALUES (?, ?, ?)",
-                       (conversation, now, now))
+            db.execute(
+                "INSERT OR IGNORE INTO conversations (id, created, updated) VALUES (?, ?, ?)", (conversation, now, now)
+            )
         return conversation
 
     def add_turn(self, conversation: str, question: str, result: Answer, persona: str | None = None) -> int:
@@ -107,7 +122,7 @@ class ChatStore:
                 (conversation, now, persona, question, json.dumps(result.to_dict(), ensure_ascii=False)),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def turns(self, conversation: str) -> list[dict]:
         """The turns in order: {id, created, persona, question, result (an Answer)}."""
@@ -150,10 +165,22 @@ class ChatStore:
                        updated = excluded.updated,
                        score = COALESCE(?, feedback.score),
                        comment = COALESCE(?, feedback.comment)""",
-                (turn, row["conversation"], now, now, score, comment, row["persona"],
-                 result.mode, int(result.abstained), row["question"],
-                 result.answer, json.dumps(_cited(result), ensure_ascii=False),
-                 score, comment),
+                (
+                    turn,
+                    row["conversation"],
+                    now,
+                    now,
+                    score,
+                    comment,
+                    row["persona"],
+                    result.mode,
+                    int(result.abstained),
+                    row["question"],
+                    result.answer,
+                    json.dumps(_cited(result), ensure_ascii=False),
+                    score,
+                    comment,
+                ),
             )
 
     def feedback_for(self, turn: int) -> dict | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,7 @@ class _Bars:
         from tqdm import tqdm
 
         self._tqdm = tqdm
-        self.bars: dict[str, object] = {}
+        self.bars: dict[str, Any] = {}
 
     def __call__(self, stage: str, done: int, total: int, label: str) -> None:
         if total == 0:
@@ -87,12 +88,14 @@ def search(query: str, k: int, as_json: bool) -> None:
     except KBError as e:
         _fail(str(e))
     if as_json:
-        click.echo(json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2)
+        )
         return
     if not results:
         click.echo("Geen passages gevonden.")
     for r in results:
-        click.secho(f"[{r.rank}] {r.title} ({r.year or 'z.j.'}) {r.page and f'p. {r.page}' or r.section}", bold=True)
+        click.secho(f"[{r.rank}] {r.title} ({r.year or 'z.j.'}) {(r.page and f'p. {r.page}') or r.section}", bold=True)
         text = " ".join(r.text.split())
         click.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}\n")
 
@@ -102,7 +105,13 @@ def search(query: str, k: int, as_json: bool) -> None:
 @click.option("--persona", type=click.Choice(["ouder", "leraar", "trainer"]), help="Voor wie het antwoord is.")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), help="JSONL met {id, question, history}.")
-@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="Uitvoer voor --batch (standaard: stdout).")
+@click.option(
+    "--out",
+    "out",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Uitvoer voor --batch (standaard: stdout).",
+)
 def ask(question: str | None, persona: str | None, as_json: bool, batch, out) -> None:
     from kb.api import ask as run_ask
     from kb.errors import KBError
@@ -113,7 +122,7 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
         if batch is not None:
             _ask_batch(batch, out, persona, run_ask)
             return
-        result = run_ask(question, persona=persona)
+        result = run_ask(question or "", persona=persona)
     except KBError as e:
         _fail(str(e))
     if as_json:
@@ -140,9 +149,16 @@ def _ask_batch(infile, out, persona, run_ask) -> None:
             if not isinstance(item, dict):
                 raise ValueError("geen JSON-object")
         except ValueError as e:
-            out.write(json.dumps({"id": None, "line": lineno, "error": f"ongeldige JSON op regel {lineno}: {e}"}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {"id": None, "line": lineno, "error": f"ongeldige JSON op regel {lineno}: {e}"}, ensure_ascii=False
+                )
+                + "\n"
+            )
             continue
-        result = run_ask(item.get("question", ""), history=item.get("history") or [], persona=item.get("persona", persona))
+        result = run_ask(
+            item.get("question", ""), history=item.get("history") or [], persona=item.get("persona", persona)
+        )
         out.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
         out.flush()
 
@@ -154,7 +170,9 @@ def feedback() -> None:
 
 @feedback.command("export", help="Schrijf alle feedback (vraag, antwoord, geciteerde passages, oordeel, toelichting).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Uitvoerbestand (standaard: stdout).")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Uitvoerbestand (standaard: stdout)."
+)
 def feedback_export(fmt: str, out: Path | None) -> None:
     from kb.chats import ChatStore, export_feedback
 

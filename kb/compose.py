@@ -22,8 +22,11 @@ NEARBY_INTRO = "Wel gevonden, maar geen antwoord op uw vraag:"
 PARTIAL_INTRO = "Wel staat erin:"
 
 # "Dit", "Daardoor", "Ook" …: a sentence that leans on the one before it
-_LEANS_BACK = re.compile(r"^(?:- )?(?:dit|dat|deze|die|daardoor|daarom|daarbij|daarnaast|daarmee|hierdoor|hierbij"
-                         r"|zo|ook|toch|maar|wel|verder|bovendien|tegelijkertijd|zij|ze|hij)\b", re.I)
+_LEANS_BACK = re.compile(
+    r"^(?:- )?(?:dit|dat|deze|die|daardoor|daarom|daarbij|daarnaast|daarmee|hierdoor|hierbij"
+    r"|zo|ook|toch|maar|wel|verder|bovendien|tegelijkertijd|zij|ze|hij)\b",
+    re.I,
+)
 
 # what the sources do not say, per kind of question ("De bronnen zeggen niet …")
 NOT_SAID = {
@@ -52,7 +55,7 @@ class Limits:
     type_lead: float = 0.5  # "hoe vaak/hoeveel/wanneer": a sentence with such an answer leads if it has this share of the best probability
 
     @classmethod
-    def from_params(cls, params: dict) -> "Limits":
+    def from_params(cls, params: dict) -> Limits:
         known = cls.__dataclass_fields__
         return cls(**{k: type(getattr(cls, k))(v) for k, v in params.items() if k in known})
 
@@ -102,7 +105,9 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
             chosen = block[: limits.list_items + 1]
             if question.kind == "list":  # items elsewhere that answer as well
                 for c in ranked[1:]:
-                    if len(chosen) >= limits.list_items + 1 or c.score < max(limits.list_min, limits.add_ratio * lead.score):
+                    if len(chosen) >= limits.list_items + 1 or c.score < max(
+                        limits.list_min, limits.add_ratio * lead.score
+                    ):
                         break
                     if c not in chosen and not any(_similar(c, x) for x in chosen):
                         chosen.append(c)
@@ -139,9 +144,13 @@ def _order(chosen: list[Candidate], lead: Candidate, reading: bool = False) -> l
         group = sorted(groups[i], key=lambda c: c.start)
         if i == lead.hit_index and not reading:  # the answering sentence leads
             k = group.index(lead)
-            head = group[k - 1 : k] if k > 0 and _LEANS_BACK.match(lead.text) and lead.start - group[k - 1].end < 3 else []
+            head = (
+                group[k - 1 : k] if k > 0 and _LEANS_BACK.match(lead.text) and lead.start - group[k - 1].end < 3 else []
+            )
             rest = [c for c in group if c is not lead and c not in head]
-            group = head + [lead] + [c for c in rest if c.start > lead.start] + [c for c in rest if c.start < lead.start]
+            group = (
+                head + [lead] + [c for c in rest if c.start > lead.start] + [c for c in rest if c.start < lead.start]
+            )
         out.extend(group)
     return out
 

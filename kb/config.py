@@ -46,15 +46,13 @@ class Settings:
     context_headers: bool = True  # embed each chunk with its title and section
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         """Read ``KB_*`` environment variables; keyword arguments win over both."""
         s = cls(
             home=Path(_env("HOME", ".kb")),
             corpus_dir=Path(_env("CORPUS", str(PROJECT_ROOT / "corpus"))),
             embed_model=_env("EMBED_MODEL", DEFAULT_MODEL),
-            model_cache=Path(
-                _env("MODEL_CACHE", str(Path.home() / ".cache" / "kennisbank" / "models"))
-            ),
+            model_cache=Path(_env("MODEL_CACHE", str(Path.home() / ".cache" / "kennisbank" / "models"))),
             collection=_env("COLLECTION", "passend_onderwijs"),
             chunk_size=int(_env("CHUNK_SIZE", "1200")),
             chunk_overlap=int(_env("CHUNK_OVERLAP", "150")),

@@ -23,8 +23,6 @@ prompts ``query: `` / ``passage: ``.
 
 from __future__ import annotations
 
-import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
-
 import io
 import json
 import os
@@ -32,13 +30,15 @@ import shutil
 import struct
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
+
+import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
 
 QK = 32
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))])  # 18 bytes, packed
@@ -134,11 +134,28 @@ def read_e5_file(path: Path) -> E5File:
         dtype, count, offset, nbytes = take("BIQQ")
         tensors[name] = (dtype, count, buf[offset : offset + nbytes])
 
-    return E5File(hidden, layers, heads, ffn, vocab_size, max_pos, type_vocab, eps,
-                  pieces, scores, bos, eos, pad, unk, norm_map, tensors)
+    return E5File(
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab_size,
+        max_pos,
+        type_vocab,
+        eps,
+        pieces,
+        scores,
+        bos,
+        eos,
+        pad,
+        unk,
+        norm_map,
+        tensors,
+    )
 
 
 # ----------------------------------------------------------------------------- tokenizer
+
 
 def _proto_field(buf: bytes, number: int) -> bytes:
     """The first length-delimited field ``number`` of a protobuf message."""
@@ -186,15 +203,18 @@ def precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         rules = Path(tmp) / "rules.tsv"
         rules.write_text(
-            "".join(
-                f"{cp:X}\t{' '.join(f'{o:X}' for o in out)}\n" for cp, out in sorted(norm_map.items())
-            ),
+            "".join(f"{cp:X}\t{' '.join(f'{o:X}' for o in out)}\n" for cp, out in sorted(norm_map.items())),
             encoding="utf-8",
         )
         model = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["a b c d e f g h"] * 8), model_writer=model, model_type="char",
-            vocab_size=12, hard_vocab_limit=False, normalization_rule_tsv=str(rules), minloglevel=3,
+            sentence_iterator=iter(["a b c d e f g h"] * 8),
+            model_writer=model,
+            model_type="char",
+            vocab_size=12,
+            hard_vocab_limit=False,
+            normalization_rule_tsv=str(rules),
+            minloglevel=3,
         )
     normalizer_spec = _proto_field(model.getvalue(), 3)  # ModelProto.normalizer_spec
     return _proto_field(normalizer_spec, 2)  # NormalizerSpec.precompiled_charsmap
@@ -214,12 +234,14 @@ def build_tokenizer(e5: E5File):
 
     vocab = list(zip(e5.pieces, map(float, e5.scores)))
     tok = Tokenizer(Unigram(vocab, unk_id=e5.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.NFC(),
-        normalizers.Precompiled(precompiled_charsmap(e5.norm_map)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-        normalizers.Strip(left=False, right=True),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.NFC(),
+            normalizers.Precompiled(precompiled_charsmap(e5.norm_map)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+            normalizers.Strip(left=False, right=True),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = e5.pieces[e5.bos], e5.pieces[e5.eos]
@@ -228,9 +250,10 @@ def build_tokenizer(e5: E5File):
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, e5.bos), (eos, e5.eos)],
     )
-    tok.add_special_tokens([
-        AddedToken(e5.pieces[i], special=True, normalized=False) for i in (e5.bos, e5.pad, e5.eos, e5.unk)
-    ] + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)])
+    tok.add_special_tokens(
+        [AddedToken(e5.pieces[i], special=True, normalized=False) for i in (e5.bos, e5.pad, e5.eos, e5.unk)]
+        + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)]
+    )
     return tok
 
 
@@ -239,14 +262,21 @@ def _hf_tokenizer(e5: E5File):
 
     p = e5.pieces
     return PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(e5), model_max_length=MAX_SEQ_LENGTH,
-        bos_token=p[e5.bos], eos_token=p[e5.eos], unk_token=p[e5.unk], pad_token=p[e5.pad],
-        cls_token=p[e5.bos], sep_token=p[e5.eos], mask_token="<mask>",
+        tokenizer_object=build_tokenizer(e5),
+        model_max_length=MAX_SEQ_LENGTH,
+        bos_token=p[e5.bos],
+        eos_token=p[e5.eos],
+        unk_token=p[e5.unk],
+        pad_token=p[e5.pad],
+        cls_token=p[e5.bos],
+        sep_token=p[e5.eos],
+        mask_token="<mask>",
         model_input_names=["input_ids", "attention_mask"],
     )
 
 
 # ----------------------------------------------------------------------------- model
+
 
 def _bert_state_dict(e5: E5File, step: Callable[[str], None]) -> dict:
     import torch
@@ -287,12 +317,21 @@ def _bert_model(e5: E5File, step: Callable[[str], None]):
     import torch
     from transformers import BertConfig, BertModel
 
-    config = BertConfig(
-        vocab_size=e5.vocab_size, hidden_size=e5.hidden, num_hidden_layers=e5.layers,
-        num_attention_heads=e5.heads, intermediate_size=e5.ffn, hidden_act="gelu",
-        max_position_embeddings=e5.max_pos, type_vocab_size=e5.type_vocab, layer_norm_eps=e5.eps,
-        pad_token_id=e5.pad, bos_token_id=e5.bos, eos_token_id=e5.eos,
-        architectures=["BertModel"], tokenizer_class="PreTrainedTokenizerFast",
+    config = BertConfig(  # type: ignore[call-arg]
+        vocab_size=e5.vocab_size,
+        hidden_size=e5.hidden,
+        num_hidden_layers=e5.layers,
+        num_attention_heads=e5.heads,
+        intermediate_size=e5.ffn,
+        hidden_act="gelu",
+        max_position_embeddings=e5.max_pos,
+        type_vocab_size=e5.type_vocab,
+        layer_norm_eps=e5.eps,
+        pad_token_id=e5.pad,
+        bos_token_id=e5.bos,
+        eos_token_id=e5.eos,
+        architectures=["BertModel"],
+        tokenizer_class="PreTrainedTokenizerFast",
     )
     with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
@@ -304,20 +343,21 @@ def _bert_model(e5: E5File, step: Callable[[str], None]):
 
 # ----------------------------------------------------------------------------- folder
 
+
 def _save_sentence_transformer(hf_dir: Path, out_dir: Path, dim: int) -> None:
     from sentence_transformers import SentenceTransformer
 
     try:  # sentence-transformers >= 6
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     except ImportError:
-        from sentence_transformers.models import Normalize, Pooling, Transformer
+        from sentence_transformers.models import Normalize, Pooling, Transformer  # type: ignore[no-redef]
 
-    transformer = Transformer(str(hf_dir), max_seq_length=MAX_SEQ_LENGTH,
-                              model_kwargs={"add_pooling_layer": False})
+    transformer = Transformer(str(hf_dir), max_seq_length=MAX_SEQ_LENGTH, model_kwargs={"add_pooling_layer": False})
     st = SentenceTransformer(
         modules=[transformer, Pooling(dim, pooling_mode="mean"), Normalize()],
         # "document" too: sentence-transformers' encode_document() looks for it first
-        prompts={**PROMPTS, "document": PROMPTS["passage"]}, device="cpu",
+        prompts={**PROMPTS, "document": PROMPTS["passage"]},
+        device="cpu",
     )
     st.save(str(out_dir))
     # Persist what the save leaves out: BERT without its (unused, absent) pooler, and

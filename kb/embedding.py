@@ -8,18 +8,17 @@ sentence-transformers model that is available offline, or a local folder.
 
 from __future__ import annotations
 
-import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
-
 import os
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
 from kb.config import DEFAULT_MODEL, Settings
 from kb.errors import KBError
 
@@ -31,7 +30,7 @@ Progress = Callable[[str], None]
 ENCODE_BATCH = 8
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
-_cache: dict[str, "Embedder"] = {}
+_cache: dict[str, Embedder] = {}
 _lock = threading.Lock()
 
 
@@ -42,8 +41,9 @@ class EmbeddingModelError(KBError):
 class Embedder:
     """Sentence embeddings for passages and queries, normalised float32."""
 
-    def __init__(self, model, name: str, query_prompt: str = "", passage_prompt: str = "",
-                 batch_size: int = ENCODE_BATCH):
+    def __init__(
+        self, model, name: str, query_prompt: str = "", passage_prompt: str = "", batch_size: int = ENCODE_BATCH
+    ):
         self.model = model
         self.name = name  # the model identifier recorded in the index
         self.query_prompt = query_prompt
@@ -59,16 +59,21 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            [t.strip() for t in texts], prompt=prompt, batch_size=self.batch_size,
-            normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=show_progress,
+            [t.strip() for t in texts],
+            prompt=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
         )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(list(texts), self.passage_prompt, show_progress)
 
-    def embed_passages_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
-                                  ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def embed_passages_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and for each passage one vector per character span (a sentence).
 
         The span vectors come from the same forward pass ("late chunking"): the mean of
@@ -88,7 +93,9 @@ class Embedder:
             passages.append(vec / (np.linalg.norm(vec) or 1.0))
             n = int(out["attention_mask"].sum())
             tokens = out["token_embeddings"][:n].float().cpu().numpy()
-            offsets = tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=max_len)["offset_mapping"][:n]
+            offsets = tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=max_len)[
+                "offset_mapping"
+            ][:n]
             shift = len(self.passage_prompt)
             rows = np.zeros((len(text_spans), self.dim), dtype=np.float32)
             for k, (a, b) in enumerate(text_spans):

@@ -37,12 +37,18 @@ def _quote(c: Citation) -> str:
     return "\n".join(f"   > “{md_text(' '.join(q.split()))}”" for q in c.quotes)
 
 
-def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend Onderwijs",
-                          when: float | None = None) -> str:
+def conversation_markdown(
+    turns: list[dict], title: str = "Kennisbank Passend Onderwijs", when: float | None = None
+) -> str:
     """``turns`` as stored by :class:`kb.chats.ChatStore` ({question, persona, result: Answer})."""
     date = time.strftime("%d-%m-%Y", time.localtime(when or time.time()))
-    out = [f"# {title}", "", f"Gesprek van {date}. Elk antwoord is samengesteld uit de bronnen;",
-           "de nummers [n] verwijzen naar de bronnenlijst onder het antwoord.", ""]
+    out = [
+        f"# {title}",
+        "",
+        f"Gesprek van {date}. Elk antwoord is samengesteld uit de bronnen;",
+        "de nummers [n] verwijzen naar de bronnenlijst onder het antwoord.",
+        "",
+    ]
     all_sources: dict[str, dict] = {}  # per document: the first citation and the places cited
     for i, t in enumerate(turns, start=1):
         r = t["result"]
@@ -82,5 +88,10 @@ def conversation_markdown(turns: list[dict], title: str = "Kennisbank Passend On
                 line += "; geciteerd uit: " + "; ".join(md_text(p) for p in doc["places"])
             out.append(line)
         out.append("")
-    out += ["---", "", "*Gemaakt met de Kennisbank Passend Onderwijs. Controleer citaten in de oorspronkelijke documenten.*", ""]
+    out += [
+        "---",
+        "",
+        "*Gemaakt met de Kennisbank Passend Onderwijs. Controleer citaten in de oorspronkelijke documenten.*",
+        "",
+    ]
     return "\n".join(out)

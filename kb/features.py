@@ -9,6 +9,7 @@ read and checked; the weights live in ``kb/models/`` (see :mod:`kb.models`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -31,7 +32,9 @@ _REFERENCE = re.compile(
     r"|\(\d{4}[a-z]?\)\.\s.*(?:Amsterdam|Utrecht|Nijmegen|Den Haag|Rotterdam|Zwolle|Groningen|Tilburg|Leiden)\b"
     r"|^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'-]+,\s(?:[A-Z]\.\s?)+(?:,|&|en)?\s?)+"
 )
-_CAPTION = re.compile(r"^(?:- )?(?:foto|beeld|fotografie|illustratie|figuur|tabel|grafiek|bron|v\.?l\.?n\.?r\.?)\b[\s\d:.]", re.I)
+_CAPTION = re.compile(
+    r"^(?:- )?(?:foto|beeld|fotografie|illustratie|figuur|tabel|grafiek|bron|v\.?l\.?n\.?r\.?)\b[\s\d:.]", re.I
+)
 _LINK = re.compile(r"https?://|www\.|\.nl\b|\.com\b|\.org\b|@", re.I)
 _TERMINAL = re.compile(r"[.!:;)”\"'’]$")
 
@@ -62,37 +65,67 @@ def unusable(text: str, section: str = "") -> str | None:
 
 # --- answer types -----------------------------------------------------------------------------
 
-_NUMBER_WORDS = (r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig"
-                 r"|honderd|duizend|miljoen|miljard|helft|kwart|derde|tweederde|procent|meeste|minderheid|meerderheid")
+_NUMBER_WORDS = (
+    r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig"
+    r"|honderd|duizend|miljoen|miljard|helft|kwart|derde|tweederde|procent|meeste|minderheid|meerderheid"
+)
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|%")
 _FREQUENCY = re.compile(
     r"\b(?:jaarlijks|halfjaarlijks|maandelijks|wekelijks|dagelijks|eenmaal|tweemaal|driemaal|periodiek"
     r"|(?:elk|ieder|per|elke|iedere) (?:jaar|half jaar|schooljaar|week|maand|dag|dagdeel|periode|kwartaal)"
-    r"|(?:een|één|twee|drie|vier|vijf|\d+|paar|aantal) (?:keer|maal)|keer per|maal per)\b")
-_UNIT = re.compile(r"\b(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|schooljaar|schooljaren|termijn|periode)\b")
-_TIME = re.compile(r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober"
-                   r"|november|december|zomervakantie|voorjaar|najaar)\b|\b(?:sinds|vanaf|sindsdien|voordat|nadat|zodra"
-                   r"|wanneer|tijdens|bij de start|bij aanvang|aan het begin|aan het eind)\b")
-_REASON = re.compile(r"\b(?:omdat|doordat|daardoor|daarom|want|reden|redenen|oorzaak|oorzaken|komt door|dat komt"
-                     r"|dit komt|vanwege|dankzij|als gevolg|gevolg van|zodat|om te)\b")
-_ACTOR = re.compile(r"\b(?:school|scholen|schoolbestuur|schoolbesturen|bestuur|samenwerkingsverband|samenwerkingsverbanden"
-                    r"|ouders?|leraren|leraar|leerkrachten?|intern begeleiders?|ib'?ers?|mentor|mentoren|ondersteuningscoordinatoren?"
-                    r"|zorgcoordinatoren?|gemeenten?|jeugdhulp|inspectie|minister|staatssecretaris|rijk|overheid"
-                    r"|directeur|schoolleiders?|team|commissie|consulenten?|orthopedagoog|begeleider|specialisten?)\b")
+    r"|(?:een|één|twee|drie|vier|vijf|\d+|paar|aantal) (?:keer|maal)|keer per|maal per)\b"
+)
+_UNIT = re.compile(
+    r"\b(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|schooljaar|schooljaren|termijn|periode)\b"
+)
+_TIME = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober"
+    r"|november|december|zomervakantie|voorjaar|najaar)\b|\b(?:sinds|vanaf|sindsdien|voordat|nadat|zodra"
+    r"|wanneer|tijdens|bij de start|bij aanvang|aan het begin|aan het eind)\b"
+)
+_REASON = re.compile(
+    r"\b(?:omdat|doordat|daardoor|daarom|want|reden|redenen|oorzaak|oorzaken|komt door|dat komt"
+    r"|dit komt|vanwege|dankzij|als gevolg|gevolg van|zodat|om te)\b"
+)
+_ACTOR = re.compile(
+    r"\b(?:school|scholen|schoolbestuur|schoolbesturen|bestuur|samenwerkingsverband|samenwerkingsverbanden"
+    r"|ouders?|leraren|leraar|leerkrachten?|intern begeleiders?|ib'?ers?|mentor|mentoren|ondersteuningscoordinatoren?"
+    r"|zorgcoordinatoren?|gemeenten?|jeugdhulp|inspectie|minister|staatssecretaris|rijk|overheid"
+    r"|directeur|schoolleiders?|team|commissie|consulenten?|orthopedagoog|begeleider|specialisten?)\b"
+)
 _PLACE = re.compile(r"\b(?:in|op|bij|naar)\s+(?:de |het )?[A-Z]|\b(?:regio|stad|gemeente|provincie|school|website)\b")
-_DEFINITION = re.compile(r"\b(?:is een|is de|is het|zijn de|betekent|betekenen|houdt in|houden in|wil zeggen|verstaan"
-                         r"|wordt bedoeld|noemen we|heet|heten|gaat om|gaat over|omvat|bestaat uit|is bedoeld|is dat)\b|:")
-_PROCEDURE = re.compile(r"\b(?:werkwijze|aanpak|stappen|eerst|vervolgens|daarna|door te|door middel van|procedure"
-                        r"|gesprek|overleg|zo|manier|samen)\b")
-_FRAGMENT = re.compile(r"^(?:- )?[“\"‘']?(?:terwijl|want|of|en|maar|dus|omdat|doordat|zodat|waardoor|waarbij|hoewel|al)\b", re.I)
+_DEFINITION = re.compile(
+    r"\b(?:is een|is de|is het|zijn de|betekent|betekenen|houdt in|houden in|wil zeggen|verstaan"
+    r"|wordt bedoeld|noemen we|heet|heten|gaat om|gaat over|omvat|bestaat uit|is bedoeld|is dat)\b|:"
+)
+_PROCEDURE = re.compile(
+    r"\b(?:werkwijze|aanpak|stappen|eerst|vervolgens|daarna|door te|door middel van|procedure"
+    r"|gesprek|overleg|zo|manier|samen)\b"
+)
+_FRAGMENT = re.compile(
+    r"^(?:- )?[“\"‘']?(?:terwijl|want|of|en|maar|dus|omdat|doordat|zodat|waardoor|waarbij|hoewel|al)\b", re.I
+)
 _POLARITY = re.compile(r"\b(?:niet|geen|wel|nooit|nauwelijks|ja|nee|juist|inderdaad)\b")
 _QUOTE = re.compile(r"[“”„\"]")
 _FIRST_PERSON = re.compile(r"\b(?:ik|we|wij|ons|onze|mijn|me|mij)\b")
 
 STRICT_KINDS = ("frequency", "duration", "quantity", "time")  # a number or date in the sentence is telling
-KINDS = ("definition", "frequency", "duration", "quantity", "time", "reason", "person", "place", "list", "how", "yesno", "other")
+KINDS = (
+    "definition",
+    "frequency",
+    "duration",
+    "quantity",
+    "time",
+    "reason",
+    "person",
+    "place",
+    "list",
+    "how",
+    "yesno",
+    "other",
+)
 
-SENTENCE_FEATURES = (
+SENTENCE_FEATURES = (  # noqa: RUF005 (one commented name per line)
     "cov_asked",  # idf-weighted share of the user's own words (and their expansions) in the sentence
     "cov_query",  # the same for the whole query (with a follow-up's context)
     "cov_context",  # share of the context question's words (follow-ups; 0 otherwise)
@@ -175,16 +208,20 @@ def _defines(subject: str, folded: str) -> bool:
     """Whether a (folded) sentence opens by defining ``subject``, or says what it means."""
     subj = re.escape(subject.strip())
     head = rf"^(?:- )?(?:\d+\.\s*)?(?:de |het |een |onder )?{subj}\b"
-    return bool(re.search(head + r"[^.]{0,30}?(?::|\bis\b|\bzijn\b|\bbetekent\b|\bhoudt\b|\bwil zeggen\b|\bwordt\b|\bgaat\b)", folded)
-                or re.search(rf"\b(?:met|onder) (?:de |het |een )?{subj}\b[^.]{{0,30}}\b(?:bedoeld|verstaan)\b", folded)
-                or re.search(rf"\bgeldt\b[^.]{{0,60}}\b{subj}\b", folded)
-                or re.search(rf"\b{subj}\b \([^)]{{3,80}}\)", folded))
+    return bool(
+        re.search(
+            head + r"[^.]{0,30}?(?::|\bis\b|\bzijn\b|\bbetekent\b|\bhoudt\b|\bwil zeggen\b|\bwordt\b|\bgaat\b)", folded
+        )
+        or re.search(rf"\b(?:met|onder) (?:de |het |een )?{subj}\b[^.]{{0,30}}\b(?:bedoeld|verstaan)\b", folded)
+        or re.search(rf"\bgeldt\b[^.]{{0,60}}\b{subj}\b", folded)
+        or re.search(rf"\b{subj}\b \([^)]{{3,80}}\)", folded)
+    )
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
     """Pairs of adjacent content-word stems."""
     terms = [analyze(w)[0] for w in words(text) if analyze(w)]
-    return set(zip(terms, terms[1:]))
+    return set(itertools.pairwise(terms))
 
 
 def _names(text: str) -> list[str]:
@@ -219,8 +256,15 @@ def type_match(kind: str, text: str) -> float:
     return 0.0
 
 
-def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, asked_query: str,
-               qvec: np.ndarray | None, n_passages: int) -> list[Candidate]:
+def candidates(
+    question: Question,
+    hits: list[Hit],
+    idf,
+    lexical_query: str,
+    asked_query: str,
+    qvec: np.ndarray | None,
+    n_passages: int,
+) -> list[Candidate]:
     """The usable sentences of the first ``n_passages`` hits, with their features."""
     cov_query = Coverage(lexical_query, idf)
     cov_asked = Coverage(asked_query, idf)
@@ -263,7 +307,9 @@ def candidates(question: Question, hits: list[Hit], idf, lexical_query: str, ask
                 "doc_named": doc_named,
                 "cov_neighbours": max(covs[k - 1] if k > 0 else 0.0, covs[k + 1] if k + 1 < len(covs) else 0.0),
                 "cov_passage": passage_cov,
-                "dense_sentence": float(sims[k]) if sims is not None and np.any(vecs[k]) else hit.dense,
+                "dense_sentence": float(sims[k])
+                if sims is not None and vecs is not None and np.any(vecs[k])
+                else hit.dense,
                 "dense_passage": hit.dense,
                 "dense_passage_best_sentence": best_sim,
                 "fused_rel": hit.score / best_fused,
@@ -326,16 +372,18 @@ def passage_features(hits: list[Hit], cands: list[Candidate], rrf_k: int) -> lis
     out = []
     for i, h in enumerate(hits):
         probs = sorted(per_hit.get(i, []), reverse=True)
-        out.append({
-            "fused": h.score * (rrf_k + 1) / 2,
-            "fused_rank_prior": 1.0 / (1 + i),
-            "dense": h.dense,
-            "lexical_rel": h.lexical / best_lex,
-            "sentence_best": probs[0] if probs else 0.0,
-            "sentence_second": probs[1] if len(probs) > 1 else 0.0,
-            "cov_passage": first[i].features["cov_passage"] if i in first else 0.0,
-            "cov_asked_best": cov_best.get(i, 0.0),
-            "sentence_dense_best": first[i].features["dense_passage_best_sentence"] if i in first else h.dense,
-            "section_cov": first[i].features["section_cov"] if i in first else 0.0,
-        })
+        out.append(
+            {
+                "fused": h.score * (rrf_k + 1) / 2,
+                "fused_rank_prior": 1.0 / (1 + i),
+                "dense": h.dense,
+                "lexical_rel": h.lexical / best_lex,
+                "sentence_best": probs[0] if probs else 0.0,
+                "sentence_second": probs[1] if len(probs) > 1 else 0.0,
+                "cov_passage": first[i].features["cov_passage"] if i in first else 0.0,
+                "cov_asked_best": cov_best.get(i, 0.0),
+                "sentence_dense_best": first[i].features["dense_passage_best_sentence"] if i in first else h.dense,
+                "section_cov": first[i].features["section_cov"] if i in first else 0.0,
+            }
+        )
     return out

@@ -33,9 +33,7 @@ class Term:
 @lru_cache(maxsize=1)
 def load_glossary() -> tuple[Term, ...]:
     data = json.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))
-    return tuple(
-        Term(d["term"], d["full"], tuple(d.get("variants", ())), d["uitleg"]) for d in data
-    )
+    return tuple(Term(d["term"], d["full"], tuple(d.get("variants", ())), d["uitleg"]) for d in data)
 
 
 def _any_of(words) -> re.Pattern:

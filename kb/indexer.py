@@ -9,9 +9,9 @@ and whatever was indexed before survives.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ingest.catalog import describe
 from ingest.chunk import chunk_blocks
@@ -106,8 +106,13 @@ def prepare(path: Path, settings: Settings) -> tuple[list[Block], list[Chunk], d
     if not settings.context_headers:
         for c in chunks:
             c.header = ""
-    entry = {"sha256": doc.sha256, "path": str(Path(path).resolve()), "kind": doc.kind, "meta": meta,
-             "pages": len(doc.pages) if doc.kind == "pdf" else None}
+    entry = {
+        "sha256": doc.sha256,
+        "path": str(Path(path).resolve()),
+        "kind": doc.kind,
+        "meta": meta,
+        "pages": len(doc.pages) if doc.kind == "pdf" else None,
+    }
     return blocks, chunks, entry
 
 
@@ -146,7 +151,12 @@ def ingest(
         progress("files", i, len(files), f.name)
         doc_id = f.name
         if doc_id in by_id:
-            report.failed.append((str(f), f"een ander bestand met dezelfde naam is al verwerkt ({by_id[doc_id]}); geef het een unieke naam"))
+            report.failed.append(
+                (
+                    str(f),
+                    f"een ander bestand met dezelfde naam is al verwerkt ({by_id[doc_id]}); geef het een unieke naam",
+                )
+            )
             continue
         by_id[doc_id] = f
         known = store.manifest.get(doc_id)
@@ -179,7 +189,9 @@ def ingest(
     return report
 
 
-def _embed_and_write(todo: list[_Prepared], store, embedder, settings: Settings, report: IngestReport, progress: Progress) -> None:
+def _embed_and_write(
+    todo: list[_Prepared], store, embedder, settings: Settings, report: IngestReport, progress: Progress
+) -> None:
     """Embed all new chunks in batches across documents; write each document when complete."""
     total = sum(len(p.chunks) for p in todo)
     done = 0
@@ -193,9 +205,14 @@ def _embed_and_write(todo: list[_Prepared], store, embedder, settings: Settings,
             for i in range(0, len(texts), batch):
                 progress("chunks", done, total, prep.doc_id)
                 if hasattr(embedder, "embed_passages_with_spans"):  # sentence vectors from the same pass
-                    passage_part, sentence_part = embedder.embed_passages_with_spans(texts[i : i + batch], spans[i : i + batch])
+                    passage_part, sentence_part = embedder.embed_passages_with_spans(
+                        texts[i : i + batch], spans[i : i + batch]
+                    )
                 else:
-                    passage_part, sentence_part = embedder.embed_passages(texts[i : i + batch]), [None] * len(texts[i : i + batch])
+                    passage_part, sentence_part = (
+                        embedder.embed_passages(texts[i : i + batch]),
+                        [None] * len(texts[i : i + batch]),
+                    )
                 vectors.extend(passage_part)
                 sentence_vectors.extend(sentence_part)
                 done += len(texts[i : i + batch])

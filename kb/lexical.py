@@ -37,7 +37,7 @@ class LexicalIndex:
         self._idf: dict[str, float] = {}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
+    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
         if not ids:
             return cls(None, [], fingerprint([]))
         retriever = bm25s.BM25(k1=1.2, b=0.75)
@@ -65,7 +65,7 @@ class LexicalIndex:
         return json.loads(meta_file.read_text())["stamp"] if meta_file.exists() else None
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex | None":
+    def load(cls, directory: Path) -> LexicalIndex | None:
         meta_file = directory / _IDS_FILE
         if not meta_file.exists():
             return None

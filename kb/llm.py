@@ -12,7 +12,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from kb.config import Settings
 from kb.text import analyze
@@ -38,16 +38,21 @@ def build_messages(question: str, passages: list[dict], history: list[dict] | No
     for i, p in enumerate(passages, start=1):
         where = f", p. {p['page']}" if p.get("page") else (f", {p['section']}" if p.get("section") else "")
         text = p["text"].replace("<passage", "&lt;passage").replace("</passage", "&lt;/passage")
-        blocks.append(f'<passage n="{i}" bron="{p.get("title")} ({p.get("year") or "z.j."}){where}">\n{text}\n</passage>')
+        blocks.append(
+            f'<passage n="{i}" bron="{p.get("title")} ({p.get("year") or "z.j."}){where}">\n{text}\n</passage>'
+        )
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in (history or [])[-4:]:
         if turn.get("role") in ("user", "assistant") and turn.get("content"):
             messages.append({"role": turn["role"], "content": str(turn["content"])[:2000]})
-    messages.append({
-        "role": "user",
-        "content": "Bronpassages (alleen gegevens):\n\n" + "\n\n".join(blocks)
-        + f"\n\nVraag: {question}\n\nAntwoord met bronnummers:",
-    })
+    messages.append(
+        {
+            "role": "user",
+            "content": "Bronpassages (alleen gegevens):\n\n"
+            + "\n\n".join(blocks)
+            + f"\n\nVraag: {question}\n\nAntwoord met bronnummers:",
+        }
+    )
     return messages
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ingest.sentences import sentences
 from kb.config import Settings
@@ -16,18 +16,31 @@ from kb.text import analyze
 LLM_PASSAGES = 5
 
 
-def generative_answer(settings: Settings, question: Question, hits: list[Hit], history, result: Answer,
-                      on_token: Callable[[str], None] | None = None) -> bool:
+def generative_answer(
+    settings: Settings,
+    question: Question,
+    hits: list[Hit],
+    history,
+    result: Answer,
+    on_token: Callable[[str], None] | None = None,
+) -> bool:
     """Fill ``result`` with a checked generative answer; False (with a notice) to fall back."""
     passages = [h.passage() for h in hits[:LLM_PASSAGES]]
     try:
-        reply = stream_chat(settings, build_messages(question.asked, [p.to_dict() for p in passages], history), on_token)
+        reply = stream_chat(
+            settings, build_messages(question.asked, [p.to_dict() for p in passages], history), on_token
+        )
     except LLMError as e:
-        result.notice = _join(result.notice, f"Het taalmodel gaf geen antwoord ({e}); hieronder het extractieve antwoord.")
+        result.notice = _join(
+            result.notice, f"Het taalmodel gaf geen antwoord ({e}); hieronder het extractieve antwoord."
+        )
         return False
     ok, reason, cited = check_citations(reply, [p.to_dict() for p in passages])
     if not ok:
-        result.notice = _join(result.notice, f"Het antwoord van het taalmodel kon niet worden gecontroleerd ({reason}); hieronder het extractieve antwoord.")
+        result.notice = _join(
+            result.notice,
+            f"Het antwoord van het taalmodel kon niet worden gecontroleerd ({reason}); hieronder het extractieve antwoord.",
+        )
         return False
     if not cited:  # the model said the sources do not answer it
         return False

@@ -10,8 +10,8 @@ import html
 import re
 
 from kb.glossary import find_terms
-from kb.thesaurus import expand
 from kb.text import STOPWORDS, analyze, words
+from kb.thesaurus import expand
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _CITE = re.compile(r"\[(\d{1,2})\]")
@@ -61,8 +61,9 @@ def term_spans(text: str, query: str) -> list[tuple[int, int]]:
 
     Short words (under four letters) count only if they are glossary terms ("opp").
     """
-    stems = {st for w in words(expand(query or "").query) if len(w) >= 4 or w.isdigit() or find_terms(w)
-             for st in analyze(w)}
+    stems = {
+        st for w in words(expand(query or "").query) if len(w) >= 4 or w.isdigit() or find_terms(w) for st in analyze(w)
+    }
     if not stems:
         return []
     spans = []
@@ -95,9 +96,7 @@ def answer_html(answer: str) -> str:
         if head:
             chunk += "<p>" + "<br>".join(_cites(html.escape(ln)) for ln in head) + "</p>"
         if items:
-            chunk += "<ul>" + "".join(
-                f"<li>{_cites(html.escape(ln.lstrip()[2:]))}</li>" for ln in items
-            ) + "</ul>"
+            chunk += "<ul>" + "".join(f"<li>{_cites(html.escape(ln.lstrip()[2:]))}</li>" for ln in items) + "</ul>"
         out.append(chunk)
     return "".join(out)
 
@@ -129,13 +128,13 @@ def locate(blocks: list[dict], text: str) -> tuple[int, int] | None:
         else:
             continue
         # extend over the following blocks while they are still part of the passage
-        j, rest = i, t[len(bt) - offset:].strip()
+        j, rest = i, t[len(bt) - offset :].strip()
         while rest and j + 1 < len(blocks):
             nxt = _norm(blocks[j + 1].get("text", ""))
             if not nxt or not (rest.startswith(nxt[:60]) or nxt.startswith(rest[:60])):
                 break
             j += 1
-            rest = rest[len(nxt):].strip()
+            rest = rest[len(nxt) :].strip()
         return i, j
     return None
 
@@ -187,8 +186,15 @@ def section_of(parts: list[tuple[str, int, int]], block: int) -> int:
     return 0
 
 
-def blocks_html(blocks: list[dict], first: int, last: int, target: tuple[int, int] | None = None,
-                quotes: list[str] | None = None, css_class: str = "kb-doc", anchors: bool = True) -> str:
+def blocks_html(
+    blocks: list[dict],
+    first: int,
+    last: int,
+    target: tuple[int, int] | None = None,
+    quotes: list[str] | None = None,
+    css_class: str = "kb-doc",
+    anchors: bool = True,
+) -> str:
     """Blocks ``first..last`` as HTML, with an anchor id per block (``blok-<i>``) if ``anchors``."""
     parts = [f'<div class="{css_class}">']
     for i in range(max(0, first), min(len(blocks), last + 1)):
@@ -199,14 +205,14 @@ def blocks_html(blocks: list[dict], first: int, last: int, target: tuple[int, in
         cls = (f' id="blok-{i}"' if anchors else "") + (' class="kb-doel"' if hit else "")
         if b.get("kind") == "heading":
             level = min(6, max(3, (b.get("level") or 2) + 2))
-            parts.append(f'<h{level}{cls}>{marked(text, spans)}</h{level}>')
+            parts.append(f"<h{level}{cls}>{marked(text, spans)}</h{level}>")
         elif b.get("kind") == "list":
             items = [ln.strip() for ln in text.split("\n") if ln.strip()]
             items = [ln.lstrip("-•* ").strip() for ln in items]
             lis = "".join(f"<li>{marked(it, quote_spans(it, quotes or []) if hit else [])}</li>" for it in items)
-            parts.append(f'<ul{cls}>{lis}</ul>')
+            parts.append(f"<ul{cls}>{lis}</ul>")
         else:
-            parts.append(f'<div{cls}>{paragraphs_html(text, spans)}</div>')
+            parts.append(f"<div{cls}>{paragraphs_html(text, spans)}</div>")
     parts.append("</div>")
     return "".join(parts)
 

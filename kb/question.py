@@ -15,58 +15,219 @@ from kb.text import STOPWORDS, fold, words
 
 MAX_QUESTION_CHARS = 1000
 EMPTY_NOTICE = "Stel een vraag in woorden, bijvoorbeeld: 'Wat is een ontwikkelingsperspectief?'"
-ENGLISH_NOTICE = ("U stelde uw vraag in het Engels. De bronnen zijn Nederlandstalig; "
-                  "daarom staat het antwoord hieronder in het Nederlands, met letterlijke citaten.")
+ENGLISH_NOTICE = (
+    "U stelde uw vraag in het Engels. De bronnen zijn Nederlandstalig; "
+    "daarom staat het antwoord hieronder in het Nederlands, met letterlijke citaten."
+)
 
 # Words that point back to an earlier turn: "welke daarvan", "hoe groot zijn ze daar?".
 _STRONG_ANAPHORA = {
-    "daarvan", "daarover", "daarbij", "daarin", "daarmee", "daaraan", "daarna", "daardoor", "daarvoor",
-    "ervan", "erover", "ermee", "eraan", "erin", "hiervan", "hierover", "hiermee", "hierin",
+    "daarvan",
+    "daarover",
+    "daarbij",
+    "daarin",
+    "daarmee",
+    "daaraan",
+    "daarna",
+    "daardoor",
+    "daarvoor",
+    "ervan",
+    "erover",
+    "ermee",
+    "eraan",
+    "erin",
+    "hiervan",
+    "hierover",
+    "hiermee",
+    "hierin",
 }
-_WEAK_ANAPHORA = {"daar", "die", "dat", "deze", "dit", "ze", "zij", "hun", "hen", "hem", "haar", "zo'n",
-                  "dezelfde", "zoiets", "they", "it", "that", "this", "there"}
+_WEAK_ANAPHORA = {
+    "daar",
+    "die",
+    "dat",
+    "deze",
+    "dit",
+    "ze",
+    "zij",
+    "hun",
+    "hen",
+    "hem",
+    "haar",
+    "zo'n",
+    "dezelfde",
+    "zoiets",
+    "they",
+    "it",
+    "that",
+    "this",
+    "there",
+}
 # "het" and "er" are pronouns (not articles) before a particle or at the end: "wie stelt het op?"
-_PARTICLES = {"op", "vast", "in", "uit", "aan", "mee", "over", "af", "toe", "dan", "nou", "eigenlijk", "precies",
-              "bij", "door", "voor", "terug", "weer", "wel", "niet", "ook", "nog", "al", "zo", "goed"}
+_PARTICLES = {
+    "op",
+    "vast",
+    "in",
+    "uit",
+    "aan",
+    "mee",
+    "over",
+    "af",
+    "toe",
+    "dan",
+    "nou",
+    "eigenlijk",
+    "precies",
+    "bij",
+    "door",
+    "voor",
+    "terug",
+    "weer",
+    "wel",
+    "niet",
+    "ook",
+    "nog",
+    "al",
+    "zo",
+    "goed",
+}
 _QUESTION_WORDS = {"welke", "wie", "waarom", "hoe", "wat", "wanneer", "waar", "hoeveel", "welk"}
 _ENGLISH = {
-    "the", "what", "is", "are", "how", "does", "do", "which", "who", "why", "when", "of",
-    "and", "to", "in", "for", "with", "about", "school", "schools", "can", "my", "child",
-    "support", "education", "inclusive", "a", "an", "on", "at", "be", "should", "there",
-    "has", "have", "it", "this", "that", "get", "need", "needs", "special", "parents", "teachers",
-    "son", "daughter", "kid", "does", "their", "they", "much", "many", "often", "long",
+    "the",
+    "what",
+    "is",
+    "are",
+    "how",
+    "does",
+    "do",
+    "which",
+    "who",
+    "why",
+    "when",
+    "of",
+    "and",
+    "to",
+    "in",
+    "for",
+    "with",
+    "about",
+    "school",
+    "schools",
+    "can",
+    "my",
+    "child",
+    "support",
+    "education",
+    "inclusive",
+    "a",
+    "an",
+    "on",
+    "at",
+    "be",
+    "should",
+    "there",
+    "has",
+    "have",
+    "it",
+    "this",
+    "that",
+    "get",
+    "need",
+    "needs",
+    "special",
+    "parents",
+    "teachers",
+    "son",
+    "daughter",
+    "kid",
+    "their",
+    "they",
+    "much",
+    "many",
+    "often",
+    "long",
 }
-_DUTCH_HINTS = {"de", "het", "een", "en", "van", "wat", "is", "hoe", "welke", "wie", "moet", "kan", "mijn",
-                "kind", "school", "ik", "er", "zijn", "op", "voor", "niet", "dat", "die", "wordt", "met"}
+_DUTCH_HINTS = {
+    "de",
+    "het",
+    "een",
+    "en",
+    "van",
+    "wat",
+    "is",
+    "hoe",
+    "welke",
+    "wie",
+    "moet",
+    "kan",
+    "mijn",
+    "kind",
+    "school",
+    "ik",
+    "er",
+    "zijn",
+    "op",
+    "voor",
+    "niet",
+    "dat",
+    "die",
+    "wordt",
+    "met",
+}
 
 # The kind of answer a question asks for, by its opening words (folded text; first match wins).
-_KINDS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in [
-    ("frequency", r"\bhoe (vaak|dikwijls|regelmatig)\b|\bhow often\b|\bhoeveel keer\b"),
-    ("duration", r"\bhoe lang\b|\bbinnen (hoeveel|welke) (tijd|termijn|dagen|weken|maanden)\b|\btermijn\b|\bhow long\b"),
-    ("quantity", r"\bhoeveel\b|\bhoe groot\b|\bhoe veel\b|\bwelk (percentage|bedrag|aantal)\b|\bwat kost\b"
-                 r"|\bhow (many|much)\b|\bwhat percentage\b"),
-    ("time", r"\bwanneer\b|\bin welk jaar\b|\bsinds wanneer\b|\bvanaf wanneer\b|\bwhen\b|\bwhat year\b"),
-    ("reason", r"\bwaarom\b|\bhoe komt (het|dat)\b|\bwat is de (reden|oorzaak)\b|\bwaardoor\b|\bwhy\b"),
-    ("person", r"^(en |maar )?(door )?wie\b|\bwie (is|zijn|stelt|beslist|bepaalt|betaalt|moet|doet|mag|heeft|gaat|zorgt)\b"
-               r"|\bwho\b|\bbij wie\b|\bwelke (persoon|personen|instantie|organisatie)\b"),
-    # "waar ... aan/over/tegenaan" asks what, not where ("waar lopen scholen tegenaan?")
-    ("place", r"^(en |maar )?waar\b(?!om|door|voor|van|aan|over|mee|op|in|uit|naar|bij)"
-              r"(?!.*\b(aan|over|tegenaan|mee|van)\b)(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe)\s*$)|\bwhere\b"),
-    ("how", r"\bwat (moet|moeten|kan|kunnen|mag|mogen)\b.*\bdoen\b|\bwhat (should|can|must)\b.*\bdo\b"),
-    ("definition", r"^(en |maar )?(wat is|wat zijn|wat betekent|wat houdt|wat bedoelen ze met|wat verstaat men onder"
-                   r"|wat wordt bedoeld met|wat is (een|de|het)|what is|what are|what does)\b"
-                   r"(?!.*\b(knelpunten|punten|stappen|voorbeelden|verschillen|gevolgen|effecten|redenen|oorzaken"
-                   r"|uitgangspunten|taken|doelen|conclusies|resultaten|ervaringen|voordelen|nadelen|problemen)\b)"
-                   r"(?=.{0,60}$)"),
-    ("list", r"\bwelke\b|\bnoem\b|\bwhich\b|\bopsomming\b|\blijst\b|\bwat zijn de\b|\bwat voor\b|\bwat (moet|moeten|kan|kunnen|doen|doet)\b"),
-    ("how", r"\bhoe\b|\bhow\b|\bop welke manier\b"),
-    ("yesno", r"^(en |maar )?(is|zijn|heeft|hebben|kan|kun|kunnen|mag|mogen|moet|moeten|wordt|worden|klopt|gaat|gaan"
-              r"|krijgt|krijgen|zit|zitten|werkt|werken|bestaat|bestaan|helpt|levert|leveren|doen|doet|komt|weten|weet"
-              r"|vinden|vindt|blijft|blijven|geldt|gelden|does|do|is|are|can|should|will)\b"),
-]]
-_DEFINITION_TAIL = re.compile(r"^(?:en |maar )?(?:wat (?:is|zijn|betekent|betekenen|houdt|bedoelen ze met|verstaat men onder"
-                              r"|wordt bedoeld met)|what (?:is|are|does))\s+(?:een |de |het |die |dat |an? |the )?(.+?)"
-                              r"(?:\s+(?:precies|eigenlijk|nou|nu|in|mean|inhouden|in het kort))*\s*\??$")
+_KINDS: list[tuple[str, re.Pattern]] = [
+    (k, re.compile(p))
+    for k, p in [
+        ("frequency", r"\bhoe (vaak|dikwijls|regelmatig)\b|\bhow often\b|\bhoeveel keer\b"),
+        (
+            "duration",
+            r"\bhoe lang\b|\bbinnen (hoeveel|welke) (tijd|termijn|dagen|weken|maanden)\b|\btermijn\b|\bhow long\b",
+        ),
+        (
+            "quantity",
+            r"\bhoeveel\b|\bhoe groot\b|\bhoe veel\b|\bwelk (percentage|bedrag|aantal)\b|\bwat kost\b"
+            r"|\bhow (many|much)\b|\bwhat percentage\b",
+        ),
+        ("time", r"\bwanneer\b|\bin welk jaar\b|\bsinds wanneer\b|\bvanaf wanneer\b|\bwhen\b|\bwhat year\b"),
+        ("reason", r"\bwaarom\b|\bhoe komt (het|dat)\b|\bwat is de (reden|oorzaak)\b|\bwaardoor\b|\bwhy\b"),
+        (
+            "person",
+            r"^(en |maar )?(door )?wie\b|\bwie (is|zijn|stelt|beslist|bepaalt|betaalt|moet|doet|mag|heeft|gaat|zorgt)\b"
+            r"|\bwho\b|\bbij wie\b|\bwelke (persoon|personen|instantie|organisatie)\b",
+        ),
+        # "waar ... aan/over/tegenaan" asks what, not where ("waar lopen scholen tegenaan?")
+        (
+            "place",
+            r"^(en |maar )?waar\b(?!om|door|voor|van|aan|over|mee|op|in|uit|naar|bij)"
+            r"(?!.*\b(aan|over|tegenaan|mee|van)\b)(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe)\s*$)|\bwhere\b",
+        ),
+        ("how", r"\bwat (moet|moeten|kan|kunnen|mag|mogen)\b.*\bdoen\b|\bwhat (should|can|must)\b.*\bdo\b"),
+        (
+            "definition",
+            r"^(en |maar )?(wat is|wat zijn|wat betekent|wat houdt|wat bedoelen ze met|wat verstaat men onder"
+            r"|wat wordt bedoeld met|wat is (een|de|het)|what is|what are|what does)\b"
+            r"(?!.*\b(knelpunten|punten|stappen|voorbeelden|verschillen|gevolgen|effecten|redenen|oorzaken"
+            r"|uitgangspunten|taken|doelen|conclusies|resultaten|ervaringen|voordelen|nadelen|problemen)\b)"
+            r"(?=.{0,60}$)",
+        ),
+        (
+            "list",
+            r"\bwelke\b|\bnoem\b|\bwhich\b|\bopsomming\b|\blijst\b|\bwat zijn de\b|\bwat voor\b|\bwat (moet|moeten|kan|kunnen|doen|doet)\b",
+        ),
+        ("how", r"\bhoe\b|\bhow\b|\bop welke manier\b"),
+        (
+            "yesno",
+            r"^(en |maar )?(is|zijn|heeft|hebben|kan|kun|kunnen|mag|mogen|moet|moeten|wordt|worden|klopt|gaat|gaan"
+            r"|krijgt|krijgen|zit|zitten|werkt|werken|bestaat|bestaan|helpt|levert|leveren|doen|doet|komt|weten|weet"
+            r"|vinden|vindt|blijft|blijven|geldt|gelden|does|do|is|are|can|should|will)\b",
+        ),
+    ]
+]
+_DEFINITION_TAIL = re.compile(
+    r"^(?:en |maar )?(?:wat (?:is|zijn|betekent|betekenen|houdt|bedoelen ze met|verstaat men onder"
+    r"|wordt bedoeld met)|what (?:is|are|does))\s+(?:een |de |het |die |dat |an? |the )?(.+?)"
+    r"(?:\s+(?:precies|eigenlijk|nou|nu|in|mean|inhouden|in het kort))*\s*\??$"
+)
 
 
 @dataclass(frozen=True)
@@ -143,14 +304,25 @@ def is_followup(question: str) -> bool:
     ws = words(question)
     if not ws:
         return False
-    content = [w for w in ws if w not in STOPWORDS and w not in _WEAK_ANAPHORA and w not in _QUESTION_WORDS
-               and w not in _STRONG_ANAPHORA and w not in _PARTICLES]
+    content = [
+        w
+        for w in ws
+        if w not in STOPWORDS
+        and w not in _WEAK_ANAPHORA
+        and w not in _QUESTION_WORDS
+        and w not in _STRONG_ANAPHORA
+        and w not in _PARTICLES
+    ]
     if ws[0] in ("en", "maar", "ook", "dus", "and", "but"):
         return True
     if any(w in _STRONG_ANAPHORA for w in ws) and len(content) <= 4:
         return True
-    pronouns = [w for i, w in enumerate(ws) if (w == "het" and (i + 1 == len(ws) or ws[i + 1] in _PARTICLES))
-                or (w == "er" and i + 1 < len(ws) and ws[i + 1] in _PARTICLES)]
+    pronouns = [
+        w
+        for i, w in enumerate(ws)
+        if (w == "het" and (i + 1 == len(ws) or ws[i + 1] in _PARTICLES))
+        or (w == "er" and i + 1 < len(ws) and ws[i + 1] in _PARTICLES)
+    ]
     if (pronouns or any(w in _WEAK_ANAPHORA for w in ws)) and len(content) <= 2:
         return True
     return not content  # "waarom?", "hoe dan?"
@@ -174,7 +346,7 @@ def analyse(question: str | None, history: list[dict] | None = None) -> Question
             if not is_followup(context[0]):
                 break
             context.insert(0, earlier)
-        query = " ".join(context + [asked])
+        query = " ".join([*context, asked])
         answers = [str(t["content"]) for t in turns if t.get("role") == "assistant"]
         previous_answer = answers[-1] if answers else ""
     return Question(question or "", asked, query, question_kind(asked), language, followup, previous_answer, notice)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Self
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Passage:
     score: float = 0.0
 
     @classmethod
-    def from_meta(cls, chunk_id: str, text: str, meta: dict, rank: int = 0, score: float = 0.0) -> "Passage":
+    def from_meta(cls, chunk_id: str, text: str, meta: dict, rank: int = 0, score: float = 0.0) -> Passage:
         return cls(
             source=meta.get("doc_id") or "",
             title=meta.get("title") or meta.get("doc_id") or "",
@@ -62,7 +63,7 @@ class Passage:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Passage":
+    def from_dict(cls, d: dict) -> Self:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -84,11 +85,9 @@ class Citation(Passage):
         return {"n": self.n, **d, "quote": self.quote}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Citation":
+    def from_dict(cls, d: dict) -> Self:
         quotes = d.get("quotes") or ([d["quote"]] if d.get("quote") else [])
-        c = super().from_dict({k: v for k, v in d.items() if k not in ("quotes", "quote")})
-        c.quotes = list(quotes)
-        return c
+        return super().from_dict({**{k: v for k, v in d.items() if k != "quote"}, "quotes": list(quotes)})
 
 
 @dataclass
@@ -151,7 +150,7 @@ class Answer:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Answer":
+    def from_dict(cls, d: dict) -> Answer:
         return cls(
             question=d.get("question", ""),
             answer=d.get("answer", ""),
@@ -189,8 +188,16 @@ class SourceDocument:
     path: str
 
     @classmethod
-    def from_manifest(cls, doc_id: str, entry: dict) -> "SourceDocument":
+    def from_manifest(cls, doc_id: str, entry: dict) -> SourceDocument:
         m = entry.get("meta") or {}
-        return cls(doc_id, m.get("title") or doc_id, m.get("short_title") or m.get("title") or doc_id,
-                   m.get("author") or "", m.get("year") or None, m.get("doc_type") or "onbekend",
-                   list(m.get("sectors") or []), len(entry.get("chunk_ids") or []), entry.get("path") or "")
+        return cls(
+            doc_id,
+            m.get("title") or doc_id,
+            m.get("short_title") or m.get("title") or doc_id,
+            m.get("author") or "",
+            m.get("year") or None,
+            m.get("doc_type") or "onbekend",
+            list(m.get("sectors") or []),
+            len(entry.get("chunk_ids") or []),
+            entry.get("path") or "",
+        )

@@ -27,7 +27,7 @@ class Filters:
     years: list[int] = field(default_factory=list)  # exact years (the app's year filter)
 
     @classmethod
-    def from_any(cls, f) -> "Filters":
+    def from_any(cls, f) -> Filters:
         if f is None:
             return cls()
         if isinstance(f, Filters):
@@ -82,9 +82,7 @@ class Filters:
             return False
         if self.years and year not in self.years:
             return False
-        if self.sectors and not any(meta.get(f"sector_{s}") for s in self.sectors):
-            return False
-        return True
+        return not (self.sectors and not any(meta.get(f"sector_{s}") for s in self.sectors))
 
 
 @dataclass
@@ -144,8 +142,15 @@ class Retriever:
         top = np.argsort(-scores)[:n]
         return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, query: str, k: int = 10, filters=None, mode: str = "hybrid",
-               lexical_query: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters=None,
+        mode: str = "hybrid",
+        lexical_query: str | None = None,
+        vector: np.ndarray | None = None,
+    ) -> list[Hit]:
         """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"; ``vector``: the query's
         embedding, when the caller already has it."""
         filters = Filters.from_any(filters)

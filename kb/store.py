@@ -15,15 +15,16 @@ owns (left by an interrupted run) are removed by :meth:`Store.reconcile`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.catalog import SECTORS
@@ -126,9 +127,7 @@ class Store:
     def __init__(self, settings: Settings, create: bool = False):
         self.settings = settings
         if not create and not settings.chroma_dir.exists():
-            raise NoIndexError(
-                f"Er is nog geen index in {settings.home}. Bouw die eerst met: kb ingest"
-            )
+            raise NoIndexError(f"Er is nog geen index in {settings.home}. Bouw die eerst met: kb ingest")
         settings.home.mkdir(parents=True, exist_ok=True)
         self.client = chromadb.PersistentClient(
             path=str(settings.chroma_dir),
@@ -136,7 +135,7 @@ class Store:
         )
         self.manifest: dict = self._read_manifest()
         self._lexical: LexicalIndex | None = None
-        self._collection = None
+        self._collection: Any = None
 
     # --- collection -------------------------------------------------------------
     def collection(self, model: str | None = None):
@@ -148,12 +147,8 @@ class Store:
             col = self.client.get_collection(name)
         except Exception:
             if model is None:
-                raise NoIndexError(
-                    f"De index in {self.settings.home} is leeg. Bouw die eerst met: kb ingest"
-                )
-            col = self.client.create_collection(
-                name, metadata={"hnsw:space": "cosine", "embed_model": model}
-            )
+                raise NoIndexError(f"De index in {self.settings.home} is leeg. Bouw die eerst met: kb ingest") from None
+            col = self.client.create_collection(name, metadata={"hnsw:space": "cosine", "embed_model": model})
         self._collection = col
         return col
 
@@ -184,8 +179,15 @@ class Store:
         """The chunk ids of every document in the manifest."""
         return [cid for e in self.documents().values() for cid in e.get("chunk_ids", [])]
 
-    def write_document(self, doc_id: str, entry: dict, chunks: list[Chunk], embeddings, blocks: list[Block],
-                       sentence_vectors: list | None = None) -> None:
+    def write_document(
+        self,
+        doc_id: str,
+        entry: dict,
+        chunks: list[Chunk],
+        embeddings,
+        blocks: list[Block],
+        sentence_vectors: list | None = None,
+    ) -> None:
         """Replace one document's chunks; all or nothing as seen from the manifest."""
         col = self.collection()
         ids = [c.chunk_id for c in chunks]
@@ -199,8 +201,10 @@ class Store:
                     ids=ids[i : i + batch],
                     embeddings=[list(map(float, e)) for e in embeddings[i : i + batch]],
                     documents=[c.text for c in part],
-                    metadatas=[chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors is not None else None)
-                               for j, c in enumerate(part)],
+                    metadatas=[
+                        chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors is not None else None)
+                        for j, c in enumerate(part)
+                    ],
                 )
         except BaseException:
             # roll back: remove what this call added that no document owned before
@@ -250,7 +254,9 @@ class Store:
     # --- lexical index --------------------------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
         got = get_all(self.collection(), include=["documents", "metadatas"])
-        texts = [f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])]
+        texts = [
+            f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
+        ]
         lex = LexicalIndex.build(got["ids"], texts)
         lex.save(self.settings.lexical_dir)
         self._lexical = lex
@@ -270,10 +276,8 @@ class Store:
     # --- housekeeping ----------------------------------------------------------------
     def reset(self) -> None:
         """Remove everything (for --rebuild)."""
-        try:
+        with contextlib.suppress(Exception):
             self.client.delete_collection(self.settings.collection)
-        except Exception:
-            pass
         self._collection = None
         self._lexical = None
         shutil.rmtree(self.settings.lexical_dir, ignore_errors=True)

@@ -51,8 +51,9 @@ def load_thesaurus() -> dict[str, tuple[Entry, ...]]:
     """{"everyday": entries, "english": entries} from the data file."""
     data = json.loads(THESAURUS_FILE.read_text(encoding="utf-8"))
     return {
-        part: tuple(Entry(tuple(e["words"]), tuple(e["terms"]), _whole(e["words"]), bool(e.get("quiet")))
-              for e in data[part])
+        part: tuple(
+            Entry(tuple(e["words"]), tuple(e["terms"]), _whole(e["words"]), bool(e.get("quiet"))) for e in data[part]
+        )
         for part in ("everyday", "english")
     }
 
@@ -80,4 +81,6 @@ def expand(text: str, language: str = "nl") -> Expansion:
 
     every = new(glossary + related_terms(text, language))
     shown = set(new(glossary + related_terms(text, language, quiet=False)))
-    return Expansion(f"{text} {' '.join(every)}" if every else text, tuple(every), tuple(w for w in every if w in shown))
+    return Expansion(
+        f"{text} {' '.join(every)}" if every else text, tuple(every), tuple(w for w in every if w in shown)
+    )

@@ -38,16 +38,22 @@ def add_files(files: list[tuple[str, bytes]], settings: Settings, progress=None,
         name = safe_name(name)
         path = folder / name
         if name in known and Path(known[name].path).resolve() != path.resolve():
-            out.append(UploadResult(name, False, f"`{name}` is niet toegevoegd: er staat al een document met deze "
-                                                 "bestandsnaam in de kennisbank; geef het bestand een andere naam"))
+            out.append(
+                UploadResult(
+                    name,
+                    False,
+                    f"`{name}` is niet toegevoegd: er staat al een document met deze "
+                    "bestandsnaam in de kennisbank; geef het bestand een andere naam",
+                )
+            )
             continue
         path.write_bytes(data)
         paths.append(path)
     if paths:
         report = ingest(paths, settings=settings, progress=progress, embedder=embedder)
-        for path, reason in report.failed + report.skipped:
-            out.append(UploadResult(Path(path).name, False, f"`{Path(path).name}` is niet toegevoegd: {reason}"))
-            Path(path).unlink(missing_ok=True)
+        for failed, reason in report.failed + report.skipped:
+            out.append(UploadResult(Path(failed).name, False, f"`{Path(failed).name}` is niet toegevoegd: {reason}"))
+            Path(failed).unlink(missing_ok=True)
         out += [UploadResult(n, True, f"`{n}` is toegevoegd en doorzoekbaar.") for n in report.added + report.updated]
         out += [UploadResult(n, True, f"`{n}` stond al in de kennisbank.") for n in report.unchanged]
     return sorted(out, key=lambda r: r.ok)

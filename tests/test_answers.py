@@ -48,11 +48,14 @@ def test_every_cited_sentence_is_verbatim_and_never_a_question_heading_or_refere
     assert answered >= len(GOLD) * 0.6
 
 
-@pytest.mark.parametrize("question,must", [
-    ("Wat is de zorgplicht?", "zorgplicht"),
-    ("wat zijn de zeven uitgangspunten van passend onderwijs", "gelijkwaardig partner"),
-    ("is het aantal thuiszitters gedaald door passend onderwijs?", "thuiszitters"),
-])
+@pytest.mark.parametrize(
+    "question,must",
+    [
+        ("Wat is de zorgplicht?", "zorgplicht"),
+        ("wat zijn de zeven uitgangspunten van passend onderwijs", "gelijkwaardig partner"),
+        ("is het aantal thuiszitters gedaald door passend onderwijs?", "thuiszitters"),
+    ],
+)
 def test_answerable_questions_are_answered_with_citations(corpus_settings, question, must):
     result = ask(question, settings=corpus_settings)
     assert not result.abstained, result.answer
@@ -80,12 +83,15 @@ def test_a_frequency_question_leads_with_the_frequency(corpus_settings):
     assert "één keer per jaar" in result.citations[0].quotes[0] or "één keer per jaar" in result.answer.split("[1]")[0]
 
 
-@pytest.mark.parametrize("question", [
-    "Hoeveel euro krijgt een school in 2031 per leerling voor passend onderwijs?",
-    "Kan ik het pgb van mijn zoon gebruiken voor begeleiding in de klas?",
-    "Hoe werkt passend onderwijs in België?",
-    "Binnen hoeveel weken moet de school beslissen nadat ik mijn kind heb aangemeld?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoeveel euro krijgt een school in 2031 per leerling voor passend onderwijs?",
+        "Kan ik het pgb van mijn zoon gebruiken voor begeleiding in de klas?",
+        "Hoe werkt passend onderwijs in België?",
+        "Binnen hoeveel weken moet de school beslissen nadat ik mijn kind heb aangemeld?",
+    ],
+)
 def test_unanswerable_questions_abstain_and_say_what_the_sources_do_contain(corpus_settings, question):
     result = ask(question, persona="ouder", settings=corpus_settings)
     assert result.abstained, result.answer
@@ -111,15 +117,22 @@ def test_a_partial_answer_is_an_abstention_in_json_with_its_citations(corpus_set
 
 def test_a_list_question_keeps_the_list_whole(corpus_settings):
     result = ask("Wat zijn de zeven uitgangspunten van passend onderwijs?", settings=corpus_settings)
-    for item in ("ondersteuningsbehoefte is leidend", "leerling wordt gehoord", "gelijkwaardig partner",
-                 "dekkend netwerk", "administratieve belasting"):
+    for item in (
+        "ondersteuningsbehoefte is leidend",
+        "leerling wordt gehoord",
+        "gelijkwaardig partner",
+        "dekkend netwerk",
+        "administratieve belasting",
+    ):
         assert item in result.answer
 
 
 def test_a_followup_answers_the_new_aspect_not_the_old_answer_again(corpus_settings):
     first = ask("Wat is een ontwikkelingsperspectief?", settings=corpus_settings)
-    history = [{"role": "user", "content": "Wat is een ontwikkelingsperspectief?"},
-               {"role": "assistant", "content": first.answer}]
+    history = [
+        {"role": "user", "content": "Wat is een ontwikkelingsperspectief?"},
+        {"role": "assistant", "content": first.answer},
+    ]
     result = ask("En hoe vaak wordt het met ouders besproken?", history=history, settings=corpus_settings)
     assert result.query.startswith("Wat is een ontwikkelingsperspectief?")
     assert result.answer != first.answer
@@ -201,13 +214,25 @@ def test_cli_ask_json_and_batch(corpus_settings, monkeypatch, tmp_path):
     assert {"rank", "score", "source", "title", "page", "section", "text", "chunk_id"} <= set(data["retrieved"][0])
 
     batch = tmp_path / "in.jsonl"
-    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
-        {"id": "a", "question": "wat zijn de uitgangspunten van passend onderwijs", "history": []},
-        {"id": "b", "question": "welke daarvan gaat over ouders?", "history": [
-            {"role": "user", "content": "wat zijn de uitgangspunten van passend onderwijs"},
-            {"role": "assistant", "content": "..."}]},
-        {"id": "c", "question": ""},
-    ]) + "\n{kapot\n", encoding="utf-8")
+    batch.write_text(
+        "\n".join(
+            json.dumps(x, ensure_ascii=False)
+            for x in [
+                {"id": "a", "question": "wat zijn de uitgangspunten van passend onderwijs", "history": []},
+                {
+                    "id": "b",
+                    "question": "welke daarvan gaat over ouders?",
+                    "history": [
+                        {"role": "user", "content": "wat zijn de uitgangspunten van passend onderwijs"},
+                        {"role": "assistant", "content": "..."},
+                    ],
+                },
+                {"id": "c", "question": ""},
+            ]
+        )
+        + "\n{kapot\n",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(cli, ["ask", "--batch", str(batch), "--out", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -107,7 +107,9 @@ def test_search_with_filters(kb_home):
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
     assert len(cards) >= 3
     assert any("<mark>ontwikkelingsperspectief</mark>" in c.lower() for c in cards)
-    docs = {e["meta"]["title"]: d for d, e in json.loads(kb_home.manifest_path.read_text()).items() if not d.startswith("_")}
+    docs = {
+        e["meta"]["title"]: d for d, e in json.loads(kb_home.manifest_path.read_text()).items() if not d.startswith("_")
+    }
     handreiking = next(t for t in docs if t.startswith("Professionaliseringsthema"))
     at.multiselect(key="f_docs").set_value([docs[handreiking]]).run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
@@ -217,11 +219,17 @@ def test_upload_adds_documents_and_reports_failures(kb_home, tmp_path, monkeypat
     at = start()
     at.session_state["tab"] = at.tabs[2].label
     at.run()
-    text = ("# Eigen notitie over thuiszitters\n\nIn onze regio zijn afspraken gemaakt over thuiszitters. "
-            "De leerplichtambtenaar en het samenwerkingsverband overleggen elke maand over elke thuiszitter. "
-            '<img src=x onerror="alert(2)"> <script>alert(3)</script>\n')
-    at.file_uploader[0].set_value([("notitie <b>.md", text.encode(), "text/markdown"),
-                                   ("kapot.pdf", b"%PDF-1.4 dit is geen echte pdf", "application/pdf")])
+    text = (
+        "# Eigen notitie over thuiszitters\n\nIn onze regio zijn afspraken gemaakt over thuiszitters. "
+        "De leerplichtambtenaar en het samenwerkingsverband overleggen elke maand over elke thuiszitter. "
+        '<img src=x onerror="alert(2)"> <script>alert(3)</script>\n'
+    )
+    at.file_uploader[0].set_value(
+        [
+            ("notitie <b>.md", text.encode(), "text/markdown"),
+            ("kapot.pdf", b"%PDF-1.4 dit is geen echte pdf", "application/pdf"),
+        ]
+    )
     at.run()
     next(b for b in at.button if b.label == "Toevoegen aan de kennisbank").click().run()
     assert not at.exception, at.exception
@@ -247,8 +255,11 @@ def fake_llm():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    reply = ["Voor leerlingen die extra ondersteuning nodig hebben, ", "moet de school een ",
-             "ontwikkelingsperspectief (opp) opstellen [1]."]
+    reply = [
+        "Voor leerlingen die extra ondersteuning nodig hebben, ",
+        "moet de school een ",
+        "ontwikkelingsperspectief (opp) opstellen [1].",
+    ]
     seen: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):

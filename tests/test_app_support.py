@@ -10,23 +10,51 @@ from kb.export import conversation_markdown
 from kb.results import Answer
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
-RESULT = Answer.from_dict({
-    "question": "Wat is een opp?", "answer": "Een opp is een plan [1].\n- met doelen [1]", "abstained": False,
-    "mode": "extractive",
-    "citations": [{"n": 1, "source": "a.txt", "title": "Rapport <b>", "year": 2020, "doc_type": "handreiking",
-                   "page": 4, "section": "", "text": f"Inleiding. Een opp is een plan. {EVIL}",
-                   "quote": "Een opp is een plan.", "quotes": ["Een opp is een plan."], "chunk_id": "c1",
-                   "author": "A. Auteur & B. Schrijver"}],
-})
+RESULT = Answer.from_dict(
+    {
+        "question": "Wat is een opp?",
+        "answer": "Een opp is een plan [1].\n- met doelen [1]",
+        "abstained": False,
+        "mode": "extractive",
+        "citations": [
+            {
+                "n": 1,
+                "source": "a.txt",
+                "title": "Rapport <b>",
+                "year": 2020,
+                "doc_type": "handreiking",
+                "page": 4,
+                "section": "",
+                "text": f"Inleiding. Een opp is een plan. {EVIL}",
+                "quote": "Een opp is een plan.",
+                "quotes": ["Een opp is een plan."],
+                "chunk_id": "c1",
+                "author": "A. Auteur & B. Schrijver",
+            }
+        ],
+    }
+)
 
 
 def test_document_and_user_text_is_escaped_before_highlighting():
     text = RESULT.citations[0].text
-    for out in (P.excerpt_html(text, P.quote_spans(text, ["Een opp is een plan."])),
-                P.excerpt_html(text, P.term_spans(text, "opp script")), P.paragraphs_html(text),
-                P.answer_html(f"{EVIL} [1]"),
-                P.blocks_html([{"kind": "heading", "text": EVIL, "level": 2}, {"kind": "list", "text": f"- {EVIL}"},
-                               {"kind": "paragraph", "text": EVIL}], 0, 2, target=(2, 2), quotes=[EVIL])):
+    for out in (
+        P.excerpt_html(text, P.quote_spans(text, ["Een opp is een plan."])),
+        P.excerpt_html(text, P.term_spans(text, "opp script")),
+        P.paragraphs_html(text),
+        P.answer_html(f"{EVIL} [1]"),
+        P.blocks_html(
+            [
+                {"kind": "heading", "text": EVIL, "level": 2},
+                {"kind": "list", "text": f"- {EVIL}"},
+                {"kind": "paragraph", "text": EVIL},
+            ],
+            0,
+            2,
+            target=(2, 2),
+            quotes=[EVIL],
+        ),
+    ):
         assert "<script" not in out and "<img" not in out
         assert "&lt;" in out and "alert(1)" in out
     assert "<mark>Een opp is een plan.</mark>" in P.excerpt_html(text, P.quote_spans(text, ["Een opp is een plan."]))
@@ -41,10 +69,15 @@ def test_highlights_follow_stems_and_glossary_forms():
 
 
 def test_locate_and_sections():
-    blocks = [{"kind": "heading", "text": "Eén", "level": 2}, {"kind": "paragraph", "text": "Alpha beta."},
-              {"kind": "paragraph", "text": "Gamma delta."}, {"kind": "heading", "text": "Twee", "level": 2},
-              {"kind": "paragraph", "text": "Epsilon."}, {"kind": "heading", "text": "Drie", "level": 2},
-              {"kind": "paragraph", "text": "Zeta."}]
+    blocks = [
+        {"kind": "heading", "text": "Eén", "level": 2},
+        {"kind": "paragraph", "text": "Alpha beta."},
+        {"kind": "paragraph", "text": "Gamma delta."},
+        {"kind": "heading", "text": "Twee", "level": 2},
+        {"kind": "paragraph", "text": "Epsilon."},
+        {"kind": "heading", "text": "Drie", "level": 2},
+        {"kind": "paragraph", "text": "Zeta."},
+    ]
     assert P.locate(blocks, "Alpha beta.\n\nGamma delta.") == (1, 2)
     assert P.locate(blocks, "Epsilon.") == (4, 4)
     assert P.locate(blocks, "niet aanwezig") is None
@@ -65,8 +98,10 @@ def test_conversations_and_feedback(tmp_path):
     cid = new_id()
     assert valid_id(cid) and not valid_id("../x") and store.turns("nope") == []
     turn = store.add_turn(cid, "Wat is een opp?", RESULT, "ouder")
-    assert store.history(cid) == [{"role": "user", "content": "Wat is een opp?"},
-                                  {"role": "assistant", "content": RESULT.answer}]
+    assert store.history(cid) == [
+        {"role": "user", "content": "Wat is een opp?"},
+        {"role": "assistant", "content": RESULT.answer},
+    ]
     assert store.turns(cid)[0]["result"] == RESULT
     store.save_feedback(turn, score=0)
     store.save_feedback(turn, comment="Te kort")

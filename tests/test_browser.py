@@ -23,8 +23,16 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUESTION = "Wat is een ontwikkelingsperspectief (opp)?"
 
 
@@ -42,9 +50,23 @@ def server(corpus_settings, tmp_path):
     env.update(KB_HOME=str(corpus_settings.home), KB_CORPUS=str(corpus_settings.corpus_dir))
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -71,7 +93,9 @@ def server(corpus_settings, tmp_path):
         log.close()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser"
+)
 def test_ask_and_open_a_source_in_chromium(server):
     from playwright.sync_api import sync_playwright
 
@@ -81,7 +105,12 @@ def test_ask_and_open_a_source_in_chromium(server):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="nl-NL")
             outside: list[str] = []
-            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+            page.on(
+                "request",
+                lambda r: (
+                    outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None
+                ),
+            )
             page.goto(server)
             box = page.locator('[data-testid="stChatInput"] textarea')
             box.wait_for(timeout=240_000)  # the first run loads the model
@@ -93,8 +122,11 @@ def test_ask_and_open_a_source_in_chromium(server):
             # an answer with an inline citation and source cards
             page.locator("sup.kb-cite").first.wait_for(timeout=120_000)
             export = page.get_by_role("button", name="Exporteer gesprek")
-            page.wait_for_function("() => [...document.querySelectorAll('button')].some("
-                                   "b => b.innerText.includes('Exporteer gesprek') && !b.disabled)", timeout=60_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('button')].some("
+                "b => b.innerText.includes('Exporteer gesprek') && !b.disabled)",
+                timeout=60_000,
+            )
             assert export.is_enabled()  # the run is complete: the answer is stored
             answer = page.locator(".kb-answer").first.inner_text()
             assert "[1]" in answer and "ontwikkelingsperspectief" in answer.lower()

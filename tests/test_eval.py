@@ -13,23 +13,68 @@ from kb.cli import main
 
 FIRST = "waar geven scholen het geld voor passend onderwijs eigenlijk aan uit?"
 GOLD = [
-    {"id": "t1", "persona": "leraar", "question": FIRST, "type": "list", "context_question": None,
-     "doc": "000_4d92f3448d83df09.txt", "also_docs": ["001_c189e2559444eabf.txt"],
-     "quotes": ["aan de inzet van onderwijsassistenten, aan specialisten ter ondersteuning van leraren en aan deskundigheidsbevordering"],
-     "also_quotes": {"001_c189e2559444eabf.txt": ["Scholen besteden die middelen vooral aan extra uren voor intern begeleiders en ondersteuningscoördinatoren"]},
-     "answer": "Aan intern begeleiders, onderwijsassistenten, specialisten en deskundigheidsbevordering.",
-     "must_mention": ["onderwijsassistenten", "deskundigheidsbevordering"]},
-    {"id": "t2", "persona": "leraar", "question": "en doen vo-scholen daarnaast nog iets anders mee?", "type": "followup",
-     "context_question": FIRST, "doc": "000_4d92f3448d83df09.txt", "also_docs": [], "also_quotes": {},
-     "quotes": ["In het voortgezet onderwijs kiezen scholen er ook vaak voor om specifieke voorzieningen in de school op te zetten"],
-     "answer": "Ze zetten voorzieningen op, zoals een trajectklas.", "must_mention": ["voorzieningen"]},
-    {"id": "t3", "persona": "ouder", "question": "moet mijn kind eerst een diagnose hebben voordat school extra hulp geeft?",
-     "type": "explain", "context_question": None, "doc": "000_4d92f3448d83df09.txt", "also_docs": [], "also_quotes": {},
-     "quotes": ["De ondersteuningsbehoefte van leerlingen is nu het uitgangspunt geworden in plaats van de diagnose."],
-     "answer": "Nee, de ondersteuningsbehoefte is het uitgangspunt.", "must_mention": ["diagnose"]},
-    {"id": "t4", "persona": "ouder", "question": "hoe is passend onderwijs in Duitsland georganiseerd?", "type": "unanswerable",
-     "context_question": None, "doc": None, "also_docs": [], "quotes": [], "also_quotes": {}, "answer": "Staat er niet in.",
-     "must_mention": []},
+    {
+        "id": "t1",
+        "persona": "leraar",
+        "question": FIRST,
+        "type": "list",
+        "context_question": None,
+        "doc": "000_4d92f3448d83df09.txt",
+        "also_docs": ["001_c189e2559444eabf.txt"],
+        "quotes": [
+            "aan de inzet van onderwijsassistenten, aan specialisten ter ondersteuning van leraren en aan deskundigheidsbevordering"
+        ],
+        "also_quotes": {
+            "001_c189e2559444eabf.txt": [
+                "Scholen besteden die middelen vooral aan extra uren voor intern begeleiders en ondersteuningscoördinatoren"
+            ]
+        },
+        "answer": "Aan intern begeleiders, onderwijsassistenten, specialisten en deskundigheidsbevordering.",
+        "must_mention": ["onderwijsassistenten", "deskundigheidsbevordering"],
+    },
+    {
+        "id": "t2",
+        "persona": "leraar",
+        "question": "en doen vo-scholen daarnaast nog iets anders mee?",
+        "type": "followup",
+        "context_question": FIRST,
+        "doc": "000_4d92f3448d83df09.txt",
+        "also_docs": [],
+        "also_quotes": {},
+        "quotes": [
+            "In het voortgezet onderwijs kiezen scholen er ook vaak voor om specifieke voorzieningen in de school op te zetten"
+        ],
+        "answer": "Ze zetten voorzieningen op, zoals een trajectklas.",
+        "must_mention": ["voorzieningen"],
+    },
+    {
+        "id": "t3",
+        "persona": "ouder",
+        "question": "moet mijn kind eerst een diagnose hebben voordat school extra hulp geeft?",
+        "type": "explain",
+        "context_question": None,
+        "doc": "000_4d92f3448d83df09.txt",
+        "also_docs": [],
+        "also_quotes": {},
+        "quotes": [
+            "De ondersteuningsbehoefte van leerlingen is nu het uitgangspunt geworden in plaats van de diagnose."
+        ],
+        "answer": "Nee, de ondersteuningsbehoefte is het uitgangspunt.",
+        "must_mention": ["diagnose"],
+    },
+    {
+        "id": "t4",
+        "persona": "ouder",
+        "question": "hoe is passend onderwijs in Duitsland georganiseerd?",
+        "type": "unanswerable",
+        "context_question": None,
+        "doc": None,
+        "also_docs": [],
+        "quotes": [],
+        "also_quotes": {},
+        "answer": "Staat er niet in.",
+        "must_mention": [],
+    },
 ]
 
 
@@ -43,8 +88,16 @@ def report(corpus_settings, embedder, tmp_path_factory):
     gold = tmp / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in GOLD) + "\n", encoding="utf-8")
     out = tmp / "out"
-    rep = evaluate(gold, out, settings=corpus_settings, embedder=embedder, progress=False,
-                   ablations=True, ablation_names=["hybrid", "dense", "bm25"], baseline=baseline_available())
+    rep = evaluate(
+        gold,
+        out,
+        settings=corpus_settings,
+        embedder=embedder,
+        progress=False,
+        ablations=True,
+        ablation_names=["hybrid", "dense", "bm25"],
+        baseline=baseline_available(),
+    )
     return rep, out
 
 
@@ -98,7 +151,9 @@ def test_tune_and_test_splits_are_reported_side_by_side(report):
     # floors name the split they hold for; an impossible floor fails, a missing split is reported
     assert check_floors(rep, {"split": "all", "citations_verbatim": 1.0}) == []
     assert check_floors(rep, {"split": "all", "answer_hit": 1.01})
-    assert "no 'test' split" in check_floors({"summary": rep["summary"], "splits": {}}, {"split": "test", "hit@5": 0})[0]
+    assert (
+        "no 'test' split" in check_floors({"summary": rep["summary"], "splits": {}}, {"split": "test", "hit@5": 0})[0]
+    )
 
 
 def test_every_cited_sentence_is_verbatim_in_its_passage(report):

@@ -89,12 +89,19 @@ def problems_for(tmp_path, corpus, *rows) -> list[str]:
 def test_a_valid_small_file_has_no_problems(tmp_path, corpus):
     rows = [
         item(),
-        item(id="t002", type="followup", question="en waarom toen?",
-             context_question="sinds wanneer bestaat passend onderwijs?"),
+        item(
+            id="t002",
+            type="followup",
+            question="en waarom toen?",
+            context_question="sinds wanneer bestaat passend onderwijs?",
+        ),
         unanswerable(id="t003", question="wat kost een tlv in 2025?", answer="Niet in de bronnen."),
         # a quote may span a plain line break
-        item(id="t004", quotes=["een zorgplicht\nvoor leerlingen die extra ondersteuning"],
-             must_mention=["zorgplicht voor leerlingen"]),
+        item(
+            id="t004",
+            quotes=["een zorgplicht\nvoor leerlingen die extra ondersteuning"],
+            must_mention=["zorgplicht voor leerlingen"],
+        ),
     ]
     assert problems_for(tmp_path, corpus, *rows) == []
 
@@ -148,35 +155,45 @@ def test_fields_persona_type_and_doc(tmp_path, corpus):
     row = item(persona="minister", type="essay", doc="999_missing.txt", extra=1)
     del row["answer"]
     probs = problems_for(tmp_path, corpus, row)
-    for expected in ("missing field(s): answer", "unknown field(s): extra",
-                     "bad persona 'minister'", "bad type 'essay'"):
+    for expected in (
+        "missing field(s): answer",
+        "unknown field(s): extra",
+        "bad persona 'minister'",
+        "bad type 'essay'",
+    ):
         assert any(expected in p for p in probs), (expected, probs)
     probs = problems_for(tmp_path, corpus, item(doc="999_missing.txt"))
     assert any("unknown doc '999_missing.txt'" in p for p in probs), probs
 
 
 def test_also_docs_and_also_quotes_are_checked(tmp_path, corpus):
-    (corpus / "002_test.txt").write_text("Elke school heeft een zorgplicht voor leerlingen.\n",
-                                         encoding="utf-8")
-    good = item(also_docs=["002_test.txt"],
-                also_quotes={"002_test.txt": ["Elke school heeft een zorgplicht voor leerlingen."]})
+    (corpus / "002_test.txt").write_text("Elke school heeft een zorgplicht voor leerlingen.\n", encoding="utf-8")
+    good = item(
+        also_docs=["002_test.txt"], also_quotes={"002_test.txt": ["Elke school heeft een zorgplicht voor leerlingen."]}
+    )
     assert problems_for(tmp_path, corpus, good) == []
     probs = problems_for(tmp_path, corpus, item(also_docs=["002_test.txt"], also_quotes={}))
     assert any("also_quotes keys" in p for p in probs), probs
-    bad = item(also_docs=["002_test.txt"],
-               also_quotes={"002_test.txt": ["Elke school heeft geen zorgplicht voor leerlingen."]})
+    bad = item(
+        also_docs=["002_test.txt"], also_quotes={"002_test.txt": ["Elke school heeft geen zorgplicht voor leerlingen."]}
+    )
     probs = problems_for(tmp_path, corpus, bad)
     assert any("quote not found in 002_test.txt" in p for p in probs), probs
 
 
 def test_quotes_with_markup_or_broken_words_are_rejected(tmp_path, corpus):
     (corpus / "003_test.txt").write_text(
-        "Leraren zijn positief.<sup>3</sup> Ze vinden het belan-\ngrijk dat leerlingen blijven.\n",
-        encoding="utf-8")
-    probs = problems_for(tmp_path, corpus, item(
-        doc="003_test.txt", quotes=["Leraren zijn positief.<sup>3</sup>",
-                                    "Ze vinden het belan-\ngrijk dat leerlingen"],
-        must_mention=["positief"]))
+        "Leraren zijn positief.<sup>3</sup> Ze vinden het belan-\ngrijk dat leerlingen blijven.\n", encoding="utf-8"
+    )
+    probs = problems_for(
+        tmp_path,
+        corpus,
+        item(
+            doc="003_test.txt",
+            quotes=["Leraren zijn positief.<sup>3</sup>", "Ze vinden het belan-\ngrijk dat leerlingen"],
+            must_mention=["positief"],
+        ),
+    )
     assert any("markup '<sup>'" in p for p in probs), probs
     assert any("hyphenated across a line break" in p for p in probs), probs
 

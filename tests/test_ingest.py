@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import CORPUS, write_pdf
+
 from kb.cli import main as cli
 from kb.indexer import ingest
 from kb.retrieve import Retriever
@@ -41,11 +41,17 @@ def test_corpus_chunks_carry_rich_metadata(corpus_settings):
     assert len(chunks) > 100
     docs = {m["doc_id"] for _, _, m in chunks}
     assert docs == {p.name for p in CORPUS.glob("*.txt")}
-    for cid, text, m in chunks:
+    for _cid, text, m in chunks:
         assert text.strip()
         assert not m["title"].endswith(".txt"), "citations show titles, never file names"
         assert m["year"] in (2016, 2020)
-        assert m["doc_type"] in ("onderzoeksrapport", "samenvatting", "praktijkvoorbeelden", "handreiking", "presentatie")
+        assert m["doc_type"] in (
+            "onderzoeksrapport",
+            "samenvatting",
+            "praktijkvoorbeelden",
+            "handreiking",
+            "presentatie",
+        )
         assert m["header"].startswith(m["short_title"])
         assert isinstance(m["position"], int)
     # positions are the order within each document
@@ -108,7 +114,7 @@ def test_pdf_metadata_gives_the_title(fresh_settings, embedder, tmp_path):
     path = tmp_path / "x1.pdf"
     pdf.output(str(path))
     ingest([path], settings=fresh_settings, embedder=embedder)
-    (_, _, meta), = _chunks(fresh_settings)
+    ((_, _, meta),) = _chunks(fresh_settings)
     assert meta["title"] == "Handreiking thuiszitters"
 
 

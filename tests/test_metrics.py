@@ -140,7 +140,9 @@ def test_answer_hit_needs_a_cited_sentence_that_holds_a_gold_quote():
 
     quote = "Het OPP wordt minimaal één keer per jaar met de ouders geëvalueerd."
     assert answer_hit(["Het OPP wordt minimaal één keer per jaar met de ouders  geëvalueerd."], [quote])
-    assert answer_hit(["Zo is het. Het OPP wordt minimaal één keer per jaar met de ouders geëvalueerd. En meer."], [quote])
+    assert answer_hit(
+        ["Zo is het. Het OPP wordt minimaal één keer per jaar met de ouders geëvalueerd. En meer."], [quote]
+    )
     assert not answer_hit(["Het OPP wordt met de ouders besproken."], [quote])
     # a quote over two sentences that are cited together
     two = "Het aantal thuiszitters is niet gedaald. Vaak spelen er complexe problemen."

@@ -7,22 +7,25 @@ import pytest
 from kb.question import analyse, is_english, question_kind
 
 
-@pytest.mark.parametrize("question,kind", [
-    ("hoe vaak wordt het opp besproken", "frequency"),
-    ("Hoe lang duurt een overgangsregeling?", "duration"),
-    ("hoeveel thuiszitters zijn er nou", "quantity"),
-    ("wanneer ging de wet passend onderwijs in?", "time"),
-    ("waarom is die groep ontevreden?", "reason"),
-    ("En wie stelt het op?", "person"),
-    ("Wat is de zorgplicht precies?", "definition"),
-    ("wat betekent wegadviseren", "definition"),
-    ("welke knelpunten noemen scholen?", "list"),
-    ("wat zijn de zeven uitgangspunten", "list"),
-    ("waar lopen scholen tegenaan bij de jeugdhulp?", "other"),  # "waar … tegenaan" asks what, not where
-    ("waar kan ik terecht met een klacht", "place"),
-    ("mag de school mijn kind weigeren?", "yesno"),
-    ("mijn zoon heeft adhd en loopt vast in groep 6. wat moet school dan doen?", "how"),
-])
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("hoe vaak wordt het opp besproken", "frequency"),
+        ("Hoe lang duurt een overgangsregeling?", "duration"),
+        ("hoeveel thuiszitters zijn er nou", "quantity"),
+        ("wanneer ging de wet passend onderwijs in?", "time"),
+        ("waarom is die groep ontevreden?", "reason"),
+        ("En wie stelt het op?", "person"),
+        ("Wat is de zorgplicht precies?", "definition"),
+        ("wat betekent wegadviseren", "definition"),
+        ("welke knelpunten noemen scholen?", "list"),
+        ("wat zijn de zeven uitgangspunten", "list"),
+        ("waar lopen scholen tegenaan bij de jeugdhulp?", "other"),  # "waar … tegenaan" asks what, not where
+        ("waar kan ik terecht met een klacht", "place"),
+        ("mag de school mijn kind weigeren?", "yesno"),
+        ("mijn zoon heeft adhd en loopt vast in groep 6. wat moet school dan doen?", "how"),
+    ],
+)
 def test_the_kind_of_answer_asked_for(question, kind):
     assert question_kind(question) == kind
 

@@ -24,7 +24,7 @@ def test_the_python_examples_run(corpus_settings, monkeypatch):
     assert code, "the README has Python examples"
     for block in code:
         scope: dict = {}
-        exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - our own README
+        exec(compile(block, "README.md", "exec"), scope)
 
 
 def _cli_examples() -> list[str]:

@@ -43,8 +43,22 @@ def test_glossary_expands_abbreviations():
     assert "intern begeleider" in expand("moet de ib'er helpen?").query
     assert [t.term for t in find_terms("Wat doet de school met het ontwikkelingsperspectief?")] == ["opp"]
     terms = {t.term for t in load_glossary()}
-    assert {"opp", "sop", "swv", "ib'er", "so", "vso", "sbo", "lwoo", "pro", "thuiszitter", "zorgplicht",
-            "verevening", "arrangement", "basisondersteuning"} <= terms
+    assert {
+        "opp",
+        "sop",
+        "swv",
+        "ib'er",
+        "so",
+        "vso",
+        "sbo",
+        "lwoo",
+        "pro",
+        "thuiszitter",
+        "zorgplicht",
+        "verevening",
+        "arrangement",
+        "basisondersteuning",
+    } <= terms
     assert all(t.uitleg for t in load_glossary())
 
 
@@ -84,15 +98,21 @@ def test_followups_are_resolved_against_the_history():
     assert analyse("welke daarvan gaat over ouders?", history).query.startswith("Wat zijn de uitgangspunten")
     assert analyse("Wat is de zorgplicht van een school?", history).query == "Wat is de zorgplicht van een school?"
     assert analyse("en in het vo?", []).query == "en in het vo?"
-    later = history + [{"role": "user", "content": "welke daarvan gaat over ouders?"}, {"role": "assistant", "content": "…"}]
+    later = [
+        *history,
+        {"role": "user", "content": "welke daarvan gaat over ouders?"},
+        {"role": "assistant", "content": "…"},
+    ]
     assert analyse("en waarom?", later).query.startswith("Wat zijn de uitgangspunten"), "a chain goes back to its start"
 
 
 def test_a_followup_retrieves_what_the_user_means(corpus_settings):
     from kb.api import ask
 
-    history = [{"role": "user", "content": "wat zijn de zeven uitgangspunten van passend onderwijs"},
-               {"role": "assistant", "content": "..."}]
+    history = [
+        {"role": "user", "content": "wat zijn de zeven uitgangspunten van passend onderwijs"},
+        {"role": "assistant", "content": "..."},
+    ]
     result = ask("welke daarvan gaat over ouders?", history=history, settings=corpus_settings)
     assert not result.abstained
     assert "gelijkwaardig partner" in result.answer

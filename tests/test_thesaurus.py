@@ -9,14 +9,17 @@ import pytest
 from kb.thesaurus import THESAURUS_FILE, expand, load_thesaurus
 
 
-@pytest.mark.parametrize("question,terms", [
-    ("mag de school mijn kind weigeren?", {"aanmelding", "zorgplicht", "toelating"}),
-    ("mijn zoon is niet welkom op die school", {"wegadviseren"}),
-    ("mijn dochter zit al weken thuis", {"thuiszitters"}),
-    ("wie betaalt de extra hulp?", {"middelen", "ondersteuning"}),
-    ("ik ben het niet eens met school, waar kan ik heen?", {"geschillencommissie", "onderwijsconsulenten"}),
-    ("wat is een opp", {"ontwikkelingsperspectief"}),  # the glossary's forms too
-])
+@pytest.mark.parametrize(
+    "question,terms",
+    [
+        ("mag de school mijn kind weigeren?", {"aanmelding", "zorgplicht", "toelating"}),
+        ("mijn zoon is niet welkom op die school", {"wegadviseren"}),
+        ("mijn dochter zit al weken thuis", {"thuiszitters"}),
+        ("wie betaalt de extra hulp?", {"middelen", "ondersteuning"}),
+        ("ik ben het niet eens met school, waar kan ik heen?", {"geschillencommissie", "onderwijsconsulenten"}),
+        ("wat is een opp", {"ontwikkelingsperspectief"}),  # the glossary's forms too
+    ],
+)
 def test_everyday_words_bring_the_policy_terms(question, terms):
     e = expand(question)
     assert terms <= set(e.terms)

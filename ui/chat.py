@@ -13,12 +13,21 @@ from ui import state
 from ui.widgets import esc, note, passage_card, source_card
 
 EXAMPLES = {
-    "ouder": ["Wat is een ontwikkelingsperspectief (opp)?", "Mag de school mijn kind weigeren?",
-              "Zijn ouders tevreden over passend onderwijs?"],
-    "leraar": ["Wat zijn de zeven uitgangspunten van passend onderwijs?", "Waar hebben leraren behoefte aan?",
-               "Wat is basisondersteuning?"],
-    "trainer": ["Wat zijn de belangrijkste conclusies van de evaluatie?", "Wat zijn de zeven uitgangspunten van passend onderwijs?",
-                "Hoe werken onderwijs en jeugdzorg samen?"],
+    "ouder": [
+        "Wat is een ontwikkelingsperspectief (opp)?",
+        "Mag de school mijn kind weigeren?",
+        "Zijn ouders tevreden over passend onderwijs?",
+    ],
+    "leraar": [
+        "Wat zijn de zeven uitgangspunten van passend onderwijs?",
+        "Waar hebben leraren behoefte aan?",
+        "Wat is basisondersteuning?",
+    ],
+    "trainer": [
+        "Wat zijn de belangrijkste conclusies van de evaluatie?",
+        "Wat zijn de zeven uitgangspunten van passend onderwijs?",
+        "Hoe werken onderwijs en jeugdzorg samen?",
+    ],
 }
 
 
@@ -26,7 +35,7 @@ def _body(result: Answer) -> tuple[str, str | None]:
     """The answer text without what is shown apart (lead, glossary extra, parent tail, source list)."""
     body = result.answer
     if result.lead and body.startswith(result.lead):
-        body = body[len(result.lead):].strip().removeprefix("Wat de bronnen zeggen:").strip()
+        body = body[len(result.lead) :].strip().removeprefix("Wat de bronnen zeggen:").strip()
     body = body.removesuffix(PARENT_TAIL).strip()
     body = body.split("\n\nBronnen:\n")[0]  # the trainer's source list: shown as cards below
     extra = None
@@ -38,8 +47,10 @@ def _body(result: Answer) -> tuple[str, str | None]:
 
 def show_abstention(result: Answer, key: str) -> None:
     if not result.partial:
-        st.warning(f"**{ABSTAIN_TEXT}** Ik geef daarom geen antwoord; hieronder staat wat er wel in de buurt kwam.",
-                   icon=":material/search_off:")
+        st.warning(
+            f"**{ABSTAIN_TEXT}** Ik geef daarom geen antwoord; hieronder staat wat er wel in de buurt kwam.",
+            icon=":material/search_off:",
+        )
         if result.nearby:
             st.markdown("**Wel gevonden** — maar geen antwoord op uw vraag:")
             for i, p in enumerate(result.nearby):
@@ -61,16 +72,22 @@ def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
         if result.lead:
             st.info(result.lead, icon=":material/lightbulb:")
         if result.partial:
-            st.warning("De bronnen beantwoorden deze vraag niet precies; hieronder staat wat ze er wel over zeggen.",
-                       icon=":material/help:")
+            st.warning(
+                "De bronnen beantwoorden deze vraag niet precies; hieronder staat wat ze er wel over zeggen.",
+                icon=":material/help:",
+            )
         st.html(f'<div class="kb-answer">{P.answer_html(body)}</div>')
         if extra:
             st.caption(f":material/dictionary: **Begrippenlijst** (geen citaat uit de bronnen): {extra}")
         if result.mode == "llm":
-            st.caption(":material/smart_toy: Modus: **taalmodel** — in eigen woorden geschreven door een taalmodel, "
-                       "op basis van de genummerde bronnen. Controleer belangrijke punten in de bron.")
+            st.caption(
+                ":material/smart_toy: Modus: **taalmodel** — in eigen woorden geschreven door een taalmodel, "
+                "op basis van de genummerde bronnen. Controleer belangrijke punten in de bron."
+            )
         else:
-            st.caption(":material/format_quote: Modus: **extractief** — het antwoord bestaat uit letterlijke zinnen uit de bronnen.")
+            st.caption(
+                ":material/format_quote: Modus: **extractief** — het antwoord bestaat uit letterlijke zinnen uit de bronnen."
+            )
         if result.citations:
             st.markdown(f"**Bronnen** ({len(result.citations)})")
             for c in result.citations:
@@ -100,8 +117,12 @@ def feedback(turn_id: int) -> None:
         score = st.feedback("thumbs", key=key, default=saved.get("score"), on_change=save_score)
     if score is not None:
         with st.form(f"fbt-{turn_id}", border=False, enter_to_submit=True):
-            comment = st.text_input("Toelichting (niet verplicht)", value=saved.get("comment") or "",
-                                    placeholder="Wat was goed, of wat miste u?", max_chars=2000)
+            comment = st.text_input(
+                "Toelichting (niet verplicht)",
+                value=saved.get("comment") or "",
+                placeholder="Wat was goed, of wat miste u?",
+                max_chars=2000,
+            )
             if st.form_submit_button("Verstuur toelichting", type="secondary"):
                 chats.save_feedback(turn_id, comment=comment)
                 st.toast("Bedankt, uw toelichting is opgeslagen.", icon=":material/check:")
@@ -120,8 +141,13 @@ def ask_and_show(question: str, conversation: str, persona: str) -> None:
             stream.text("".join(tokens) + " ▌")
 
         with st.spinner("Ik zoek het antwoord in de bronnen…"):
-            result = api.ask(question, history=chats.history(conversation), persona=persona,
-                             settings=state.settings(), on_token=on_token)
+            result = api.ask(
+                question,
+                history=chats.history(conversation),
+                persona=persona,
+                settings=state.settings(),
+                on_token=on_token,
+            )
         stream.empty()
         turn_id = chats.add_turn(conversation, question, result, persona)
         show_answer(result, turn_id, persona)
@@ -137,9 +163,14 @@ def render(conversation: str, persona: str, prompt: str | None) -> None:
             st.markdown(
                 "Hallo! Stel hieronder uw vraag over **passend onderwijs**. Ik zoek het antwoord in "
                 f"{len(state.documents())} onderzoeken en handreikingen en laat precies zien waar het staat. "
-                "Staat het er niet in, dan zeg ik dat eerlijk.")
-            st.pills("Probeer bijvoorbeeld:", EXAMPLES.get(persona, EXAMPLES["ouder"]), key="voorbeeld",
-                     on_change=lambda: st.session_state.update(vraag=st.session_state.voorbeeld, voorbeeld=None))
+                "Staat het er niet in, dan zeg ik dat eerlijk."
+            )
+            st.pills(
+                "Probeer bijvoorbeeld:",
+                EXAMPLES.get(persona, EXAMPLES["ouder"]),
+                key="voorbeeld",
+                on_change=lambda: st.session_state.update(vraag=st.session_state.voorbeeld, voorbeeld=None),
+            )
     for t in turns:
         with st.chat_message("user"):
             st.text(t["question"])

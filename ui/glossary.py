@@ -17,8 +17,10 @@ def _name(t) -> str:  # "opp" → "OPP", "ib'er" → "IB'er", "zorgplicht" → "
 
 
 def render() -> None:
-    st.caption("Afkortingen en begrippen uit passend onderwijs, kort uitgelegd. "
-               "Open een begrip om te zien waar het in de bronnen wordt besproken.")
+    st.caption(
+        "Afkortingen en begrippen uit passend onderwijs, kort uitgelegd. "
+        "Open een begrip om te zien waar het in de bronnen wordt besproken."
+    )
     for t in sorted(load_glossary(), key=lambda t: _name(t).lower()):
         label = f"**{_name(t)}** — {t.full}" if t.term != t.full else f"**{_name(t)}**"
         box = st.expander(label, key=f"begrip-{t.term}", on_change="rerun")

@@ -26,13 +26,23 @@ def documents_list() -> None:
     uploads = (state.settings().home / "uploads").resolve()
     for doc_id, d in state.documents().items():
         uploaded = Path(d.path).parent == uploads
-        facts = [d.author, d.year, doc_type(d.doc_type), ", ".join(d.sectors),
-                 f"{d.passages} passage{'s' if d.passages != 1 else ''}", f"eigen bestand {doc_id}" if uploaded else None]
+        facts = [
+            d.author,
+            d.year,
+            doc_type(d.doc_type),
+            ", ".join(d.sectors),
+            f"{d.passages} passage{'s' if d.passages != 1 else ''}",
+            f"eigen bestand {doc_id}" if uploaded else None,
+        ]
         with st.container(border=True):
             text, button = st.columns([0.82, 0.18], vertical_alignment="center")
-            text.html(f'<div class="kb-src-title">{esc(d.title)}</div>'
-                      f'<div class="kb-meta">{esc(" · ".join(str(f) for f in facts if f))}</div>')
-            button.button("Lezen", key=f"lees-{doc_id}", icon=":material/menu_book:", on_click=open_in_reader, args=(doc_id,))
+            text.html(
+                f'<div class="kb-src-title">{esc(d.title)}</div>'
+                f'<div class="kb-meta">{esc(" · ".join(str(f) for f in facts if f))}</div>'
+            )
+            button.button(
+                "Lezen", key=f"lees-{doc_id}", icon=":material/menu_book:", on_click=open_in_reader, args=(doc_id,)
+            )
 
 
 def reader() -> None:
@@ -51,13 +61,19 @@ def reader() -> None:
     parts = by_page if by_page and st.toggle("Per pagina", key="lezer_paginas") else P.sections(blocks)
     if st.session_state.get("lezer_deel", -1) >= len(parts):
         st.session_state.lezer_deel = -1
-    k = st.selectbox("Pagina" if parts is by_page else "Hoofdstuk", range(-1, len(parts)), key="lezer_deel",
-                     format_func=lambda i: "Hele document" if i < 0 else parts[i][0])
+    k = st.selectbox(
+        "Pagina" if parts is by_page else "Hoofdstuk",
+        range(-1, len(parts)),
+        key="lezer_deel",
+        format_func=lambda i: "Hele document" if i < 0 else parts[i][0],
+    )
     first, last = (0, len(blocks) - 1) if k < 0 else parts[k][1:]
     target = st.session_state.get("lezer_doel")
     st.html(P.blocks_html(blocks, first, last, target=target, quotes=st.session_state.get("lezer_quotes")))
     if target:  # scroll to the passage; runs again only for a new jump (the script text changes)
-        st.html(SCROLL.format(block=int(target[0]), jump=st.session_state.get("sprong", 0)), unsafe_allow_javascript=True)
+        st.html(
+            SCROLL.format(block=int(target[0]), jump=st.session_state.get("sprong", 0)), unsafe_allow_javascript=True
+        )
 
 
 def upload() -> None:
@@ -67,12 +83,21 @@ def upload() -> None:
         for ok, message in messages:
             (st.success if ok else st.error)(message)
         n = st.session_state.get("upload_n", 0)
-        files = st.file_uploader("Kies bestanden", type=["pdf", "txt", "md"], accept_multiple_files=True,
-                                 key=f"upload-{n}", max_upload_size=50)
+        files = st.file_uploader(
+            "Kies bestanden",
+            type=["pdf", "txt", "md"],
+            accept_multiple_files=True,
+            key=f"upload-{n}",
+            max_upload_size=50,
+        )
         if files and st.button("Toevoegen aan de kennisbank", type="primary"):
             bar = st.progress(0.0, text="Bestanden verwerken…")
-            results = add_files([(f.name, f.getvalue()) for f in files], state.settings(),
-                                progress=state.ingest_progress(bar), embedder=state.retriever().embedder)
+            results = add_files(
+                [(f.name, f.getvalue()) for f in files],
+                state.settings(),
+                progress=state.ingest_progress(bar),
+                embedder=state.retriever().embedder,
+            )
             st.session_state.upload_meldingen = [(r.ok, r.message) for r in results]
             st.session_state.upload_n = n + 1  # a fresh, empty uploader
             st.rerun()

@@ -16,7 +16,6 @@ from kb.chats import ChatStore
 from kb.config import Settings
 
 
-
 def settings() -> Settings:
     """The settings, read from the environment on every run (cheap; tests change it)."""
     return Settings.from_env()
@@ -60,15 +59,19 @@ def build_index(rebuild: bool = False) -> None:
         st.title("Kennisbank Passend Onderwijs", anchor=False)
         label = "De kennisbank wordt opnieuw opgebouwd…" if rebuild else "De kennisbank wordt voor het eerst opgebouwd…"
         with st.status(label, expanded=True) as status:
-            st.write("Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
-                     "de documenten worden gelezen en doorzoekbaar gemaakt.")
+            st.write(
+                "Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
+                "de documenten worden gelezen en doorzoekbaar gemaakt."
+            )
             bar = st.progress(0.0, text="Taalmodel laden…")
             uploads = settings().home / "uploads"
             paths = [settings().corpus_dir] + ([uploads] if uploads.is_dir() else [])
             report = api.ingest(paths, settings=settings(), rebuild=rebuild, progress=ingest_progress(bar))
             for path, reason in report.failed:
                 st.error(f"`{Path(path).name}`: {reason}")
-            status.update(label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False)
+            status.update(
+                label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False
+            )
 
 
 @st.cache_resource(show_spinner="Het taalmodel en de index worden geladen…")

@@ -10,7 +10,12 @@ from kb import passages as P
 from kb.results import Citation, Passage
 from ui import state
 
-TABS = [":material/chat: Vraag het", ":material/search: Zoeken", ":material/menu_book: Bronnen", ":material/dictionary: Begrippenlijst"]
+TABS = [
+    ":material/chat: Vraag het",
+    ":material/search: Zoeken",
+    ":material/menu_book: Bronnen",
+    ":material/dictionary: Begrippenlijst",
+]
 
 CSS = """<style>
 .kb-answer p, .kb-answer ul {margin: 0 0 .5rem 0}
@@ -69,24 +74,34 @@ def open_in_reader(doc_id: str, text: str = "", quotes: list[str] | None = None)
 
 
 def reader_button(p: Passage, key: str, quotes: list[str] | None = None) -> None:
-    st.button("Lees in het document", key=key, icon=":material/open_in_new:", type="tertiary",
-              on_click=open_in_reader, args=(p.source, p.text, quotes))
+    st.button(
+        "Lees in het document",
+        key=key,
+        icon=":material/open_in_new:",
+        type="tertiary",
+        on_click=open_in_reader,
+        args=(p.source, p.text, quotes),
+    )
 
 
 def passage_card(p: Passage, highlight: list[tuple[int, int]], width: int, key: str) -> None:
     """A found passage: title, year, type, place and an excerpt around the highlights."""
     with st.container(border=True):
-        st.html(f'<div class="kb-src-title">{esc(p.title)}</div><div class="kb-meta">{esc(meta_line(p))}</div>'
-                f'<div class="kb-excerpt">{P.excerpt_html(p.text, highlight, width)}</div>')
+        st.html(
+            f'<div class="kb-src-title">{esc(p.title)}</div><div class="kb-meta">{esc(meta_line(p))}</div>'
+            f'<div class="kb-excerpt">{P.excerpt_html(p.text, highlight, width)}</div>'
+        )
         reader_button(p, key)
 
 
 def source_card(c: Citation, key: str) -> None:
     """One cited passage: title, year, type, place, the passage with the cited sentence marked."""
     with st.container(border=True, key=key):
-        st.html(f'<div class="kb-src-title"><span class="kb-n">{c.n}</span>{esc(c.title)}</div>'
-                f'<div class="kb-meta">{esc(meta_line(c))}</div>'
-                f'<div class="kb-excerpt">{P.excerpt_html(c.text, P.quote_spans(c.text, c.quotes), 650)}</div>')
+        st.html(
+            f'<div class="kb-src-title"><span class="kb-n">{c.n}</span>{esc(c.title)}</div>'
+            f'<div class="kb-meta">{esc(meta_line(c))}</div>'
+            f'<div class="kb-excerpt">{P.excerpt_html(c.text, P.quote_spans(c.text, c.quotes), 650)}</div>'
+        )
         with st.expander("Toon de tekst eromheen"):
             blocks = state.doc_blocks(c.source)
             span = P.locate(blocks, c.text)

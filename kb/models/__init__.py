@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -43,22 +43,37 @@ class LinearModel:
         return {f: round(float(w), 4) for f, w in zip(self.features, self.coef)}
 
     def to_json(self, extra: dict | None = None) -> dict:
-        return {"name": self.name, "features": list(self.features), "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
-                "threshold": self.threshold, "params": self.params, **(extra or {})}
+        return {
+            "name": self.name,
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "params": self.params,
+            **(extra or {}),
+        }
 
     @classmethod
-    def from_json(cls, d: dict) -> "LinearModel":
-        return cls(d["name"], tuple(d["features"]), np.asarray(d["mean"], dtype=np.float64),
-                   np.asarray(d["scale"], dtype=np.float64), np.asarray(d["coef"], dtype=np.float64),
-                   float(d["intercept"]), float(d.get("threshold", 0.5)), dict(d.get("params") or {}))
+    def from_json(cls, d: dict) -> LinearModel:
+        return cls(
+            d["name"],
+            tuple(d["features"]),
+            np.asarray(d["mean"], dtype=np.float64),
+            np.asarray(d["scale"], dtype=np.float64),
+            np.asarray(d["coef"], dtype=np.float64),
+            float(d["intercept"]),
+            float(d.get("threshold", 0.5)),
+            dict(d.get("params") or {}),
+        )
 
 
 def model_path(name: str) -> Path:
     return MODELS_DIR / f"{name}.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_model(name: str) -> LinearModel:
     """The fitted model ``name`` (``kb/models/<name>.json``)."""
     path = model_path(name)
