@@ -46,7 +46,8 @@ def _fail(message: str) -> None:
 )
 def eval_command(gold: Path, out: Path, ablations: bool, baseline: bool, floors: Path | None) -> None:
     from eval.baseline import MissingExtra
-    from eval.harness import GoldError, evaluate, table
+    from eval.harness import GoldError, evaluate
+    from eval.report import table
     from kb.errors import KBError
 
     try:
