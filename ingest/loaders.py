@@ -39,19 +39,32 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_file(path: str | Path) -> Document:
-    """Read one supported file; raise :class:`LoadError` if it cannot be used."""
+def load_file(path: str | Path, max_bytes: int | None = None) -> Document:
+    """Read one supported file; raise :class:`LoadError` if it cannot be used (or is over ``max_bytes``)."""
     path = Path(path)
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise LoadError(path, f"bestandstype '{path.suffix}' wordt niet ondersteund (alleen PDF, .txt en .md)")
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise LoadError(
+                path,
+                f"het bestand is te groot ({size / 1e6:.1f} MB; de grens is {max_bytes / 1e6:.0f} MB, "
+                "in te stellen met KB_MAX_FILE_MB); splits het of verhoog de grens",
+            )
         data = path.read_bytes()
     except OSError as e:
         raise LoadError(path, f"bestand kan niet worden gelezen ({e.strerror})") from e
     if not data.strip():
         raise LoadError(path, "het bestand is leeg")
     if kind == "pdf":
+        if b"%PDF-" not in data[:1024]:
+            raise LoadError(
+                path,
+                "dit bestand heet .pdf maar is geen PDF (de inhoud begint niet als een PDF); "
+                "exporteer het document opnieuw als PDF",
+            )
         pages, meta = _load_pdf(path)
     else:
         pages, meta = [Page(None, _decode_text(path, data))], {}
@@ -66,20 +79,13 @@ def load_file(path: str | Path) -> Document:
 
 
 def _decode_text(path: Path, data: bytes) -> str:
-    if b"\x00" in data[:8192]:
+    if data.startswith(b"%PDF"):
+        raise LoadError(path, "dit is een PDF met een verkeerde extensie; hernoem het naar .pdf")
+    text = decode_text(data)
+    if text is None:
         raise LoadError(
             path, "dit is geen tekstbestand maar een binair bestand; sla het op als platte tekst (UTF-8) of als PDF"
         )
-    if data.startswith(b"%PDF"):
-        raise LoadError(path, "dit is een PDF met een verkeerde extensie; hernoem het naar .pdf")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise LoadError(
-            path,
-            f"de tekst is geen geldige UTF-8 (ongeldige byte op positie {e.start}); "
-            "sla het bestand opnieuw op met codering UTF-8",
-        ) from e
     control = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
     if control > max(10, len(text) // 100):
         raise LoadError(
@@ -88,6 +94,61 @@ def _decode_text(path: Path, data: bytes) -> str:
     if not text.strip():
         raise LoadError(path, "het bestand bevat geen tekst")
     return text
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def decode_text(data: bytes) -> str | None:
+    """The text of a .txt/.md file in any common encoding (UTF-8 with or without BOM,
+    UTF-16, cp1252/latin-1), detected with charset-normalizer; None for binary data."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:8192]:
+        # UTF-16 without a BOM has a zero byte in every other position; anything else is binary
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if max(even, odd) < len(head) // 4 or min(even, odd) > len(head) // 16:
+            return None
+        return data.decode("utf-16-be" if even > odd else "utf-16-le", errors="replace")
+    western = _as_western(data)
+    if western is not None:
+        return western
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    if encoding.replace("_", "").lower() in ("latin1", "iso88591", "ascii"):
+        encoding = "cp1252"  # a superset, with the typographic quotes Word writes
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:
+        return data.decode("cp1252", errors="replace")
+
+
+# What a Dutch (or other Western European) text in cp1252/latin-1 has outside ASCII.
+_WESTERN = set("àáâäãåèéêëìíîïòóôöõùúûüýÿçñæøœßÀÁÂÄÃÅÈÉÊËÌÍÎÏÒÓÔÖÕÙÚÛÜÝÇÑÆØŒ€“”‘’„–—…•°·«»×½¼¾²³§©®±µ ")
+
+
+def _as_western(data: bytes) -> str | None:
+    """cp1252 text, when every non-ASCII character reads as Western European.
+
+    Short texts fool any statistical detector (a latin-1 "geëvalueerd" comes out as
+    mac_latin2); the documents here are Dutch, so cp1252 goes first when it fits.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    other = [c for c in text if ord(c) > 127]
+    if other and sum(c in _WESTERN for c in other) >= 0.9 * len(other):
+        return text
+    return None
 
 
 def _open_pdf(path: Path):

@@ -18,7 +18,7 @@ from kb.retrieve import Retriever
 SEARCH_DENSE_MARGIN = 0.02  # search: passages without a query word must be this close to the best one
 
 _lock = threading.Lock()
-_retrievers: dict[tuple, tuple[float, Retriever]] = {}
+_retrievers: dict[tuple, tuple[tuple[str, int], Retriever]] = {}
 
 
 def get_retriever(settings: Settings | None = None) -> Retriever:
@@ -34,12 +34,11 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
         return cached[1]
 
 
-def _manifest_stamp(settings: Settings) -> float:
+def _manifest_stamp(settings: Settings) -> tuple[str, int]:
     """Changes whenever an ingest wrote to the index, so a loaded retriever is refreshed."""
-    try:
-        return settings.manifest_path.stat().st_mtime_ns
-    except OSError:
-        return 0
+    from kb.layout import stamp
+
+    return stamp(settings)
 
 
 def forget_retrievers() -> None:
@@ -51,12 +50,16 @@ def index_exists(settings: Settings | None = None) -> bool:
     """Whether ``KB_HOME`` holds an index with at least one document (cheap: reads the manifest)."""
     import json
 
+    from kb.layout import active
+
     settings = settings or Settings.from_env()
+    paths = active(settings)
     try:
-        manifest = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return settings.chroma_dir.exists() and any(not k.startswith("_") for k in manifest)
+    documents = manifest.get("documents", {}) if manifest.get("format") == 2 else manifest
+    return paths.chroma.exists() and any(isinstance(v, dict) and "chunk_ids" in v for v in documents.values())
 
 
 def documents(settings: Settings | None = None) -> dict[str, SourceDocument]:

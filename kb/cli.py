@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,9 @@ class _Bars:
         self.bars: dict[str, Any] = {}
 
     def __call__(self, stage: str, done: int, total: int, label: str) -> None:
+        if stage == "wait":  # another process is writing
+            _out(label, err=True, fg="yellow")
+            return
         if total == 0:
             return
         bar = self.bars.get(stage)
@@ -40,8 +45,23 @@ class _Bars:
             bar.close()
 
 
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Text from documents and users without terminal escape sequences or control characters."""
+    return _ESCAPES.sub("", str(text))
+
+
+def _out(text: str, **style) -> None:
+    """Print to the terminal; what comes from documents can never drive the terminal."""
+    click.secho(terminal_safe(text), **style)
+
+
 def _fail(message: str) -> None:
-    raise click.ClickException(message)
+    raise click.ClickException(terminal_safe(message))
 
 
 @click.group(help="Kennisbank Passend Onderwijs: doorzoek en bevraag de evaluatieliteratuur.")
@@ -52,7 +72,11 @@ def main() -> None:
 
 @main.command(help="Voeg documenten (PDF, .txt, .md) toe aan de index; standaard de meegeleverde corpus/.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--rebuild", is_flag=True, help="Gooi de index weg en bouw hem opnieuw op.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Bouw de index opnieuw op, naast de huidige (die blijft in gebruik tot de nieuwe klaar is).",
+)
 @click.option("--prune", is_flag=True, help="Verwijder documenten waarvan het bestand niet meer bestaat.")
 def ingest(paths: tuple[Path, ...], rebuild: bool, prune: bool) -> None:
     from kb.api import ingest as run_ingest
@@ -67,11 +91,16 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, prune: bool) -> None:
     finally:
         bars.close()
     for path, reason in report.skipped:
-        click.echo(f"overgeslagen: {path}: {reason}", err=True)
+        _out(f"overgeslagen: {path}: {reason}", err=True)
     for path, reason in report.failed:
-        click.secho(f"MISLUKT: {path}: {reason}", fg="red", err=True)
-    click.echo(report.summary())
-    if report.failed:
+        _out(f"MISLUKT: {path}: {reason}", fg="red", err=True)
+    if report.stopped:
+        _out(f"GESTOPT: {report.stopped}", fg="red", err=True)
+    _out(report.summary())
+    if report.stalled:  # a hung write cannot be cancelled; end the process so nothing waits on it
+        sys.stdout.flush(), sys.stderr.flush()
+        os._exit(1)
+    if report.failed or report.stopped:
         sys.exit(1)
 
 
@@ -88,16 +117,14 @@ def search(query: str, k: int, as_json: bool) -> None:
     except KBError as e:
         _fail(str(e))
     if as_json:
-        click.echo(
-            json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2)
-        )
+        _out(json.dumps({"query": query, "results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
         return
     if not results:
-        click.echo("Geen passages gevonden.")
+        _out("Geen passages gevonden.")
     for r in results:
-        click.secho(f"[{r.rank}] {r.title} ({r.year or 'z.j.'}) {(r.page and f'p. {r.page}') or r.section}", bold=True)
+        _out(f"[{r.rank}] {r.title} ({r.year or 'z.j.'}) {(r.page and f'p. {r.page}') or r.section}", bold=True)
         text = " ".join(r.text.split())
-        click.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}\n")
+        _out(f"    {text[:300]}{'…' if len(text) > 300 else ''}\n")
 
 
 @main.command(help="Stel een vraag; het antwoord citeert de bronnen of zegt dat het er niet in staat.")
@@ -126,17 +153,17 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
     except KBError as e:
         _fail(str(e))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        _out(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     if result.notice:
-        click.secho(result.notice, fg="yellow", err=True)
+        _out(result.notice, fg="yellow", err=True)
     if result.searched_also:
-        click.secho("Ook gezocht op: " + ", ".join(result.searched_also), dim=True, err=True)
-    click.echo(result.answer)
+        _out("Ook gezocht op: " + ", ".join(result.searched_also), dim=True, err=True)
+    _out(result.answer)
     if result.citations and not result.bullets:  # trainer bullets carry their own source list
-        click.echo("\nBronnen:")
+        _out("\nBronnen:")
         for c in result.citations:
-            click.echo(f"[{c.n}] {c.source_line()}")
+            _out(f"[{c.n}] {c.source_line()}")
 
 
 def _ask_batch(infile, out, persona, run_ask) -> None:
@@ -180,11 +207,11 @@ def feedback_export(fmt: str, out: Path | None) -> None:
     rows = ChatStore.for_settings(settings).feedback()
     text = export_feedback(rows, fmt)
     if out is None:
-        click.echo(text, nl=False)
+        _out(text, nl=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8", newline="")
-        click.echo(f"{len(rows)} beoordelingen geschreven naar {out}", err=True)
+        _out(f"{len(rows)} beoordelingen geschreven naar {out}", err=True)
 
 
 def _add_plugin_commands(group: click.Group) -> None:

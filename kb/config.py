@@ -44,6 +44,10 @@ class Settings:
     llm_timeout: float = 60.0
     allow_upload: bool = False
     context_headers: bool = True  # embed each chunk with its title and section
+    lock_wait: float = 120.0  # seconds a second writer waits for the first one
+    write_timeout: float = 60.0  # seconds one write to the index may stall before ingest stops
+    max_file_mb: float = 25.0  # larger files are refused (ingest and upload)
+    retention_days: int = 0  # conversations and feedback older than this are deleted (0: kept)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -63,6 +67,10 @@ class Settings:
             llm_timeout=float(_env("LLM_TIMEOUT", "60")),
             allow_upload=_env("ALLOW_UPLOAD", "0").lower() in ("1", "true", "yes", "ja"),
             context_headers=_env("CONTEXT_HEADERS", "1").lower() not in ("0", "false", "no", "nee"),
+            lock_wait=float(_env("LOCK_WAIT", "120")),
+            write_timeout=float(_env("WRITE_TIMEOUT", "60")),
+            max_file_mb=float(_env("MAX_FILE_MB", "25")),
+            retention_days=int(_env("RETENTION_DAYS", "0")),
         )
         known = {f.name for f in fields(cls)}
         bad = set(overrides) - known
@@ -72,19 +80,3 @@ class Settings:
             if isinstance(overrides.get(name), str):
                 overrides[name] = Path(overrides[name])
         return replace(s, **overrides)
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.home / "chroma"
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.home / "manifest.json"
-
-    @property
-    def lexical_dir(self) -> Path:
-        return self.home / "lexical"
-
-    @property
-    def docstore_dir(self) -> Path:
-        return self.home / "docs"

@@ -8,6 +8,7 @@ and whatever was indexed before survives.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ingest.clean import clean_pages
 from ingest.loaders import LoadError, file_sha256, is_supported, load_file
 from ingest.types import Block, Chunk
 from kb.config import Settings
+from kb.store import WriteError
 
 # progress(stage, done, total, label); stage is "files" or "chunks"
 Progress = Callable[[str, int, int, str], None]
@@ -36,6 +38,12 @@ class IngestReport:
     chunks: int = 0  # chunks embedded and written in this run
     total_chunks: int = 0  # chunks in the index afterwards
     seconds: float = 0.0
+    stopped: str = ""  # why the ingest stopped early (a full disk), in Dutch; "" when it ran to the end
+    stalled: bool = False  # a write hung: the process should end (the stuck write cannot be cancelled)
+
+    def stop(self, reason: str, stalled: bool = False) -> None:
+        self.stopped = reason
+        self.stalled = self.stalled or stalled
 
     @property
     def ok(self) -> bool:
@@ -97,7 +105,7 @@ def _add(f: Path, found: list[Path], report: IngestReport) -> None:
 
 def prepare(path: Path, settings: Settings) -> tuple[list[Block], list[Chunk], dict]:
     """Load, clean, describe and chunk one file (no index access)."""
-    doc = load_file(path)
+    doc = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
     blocks = clean_pages(doc.pages)
     if not any(b.text.strip() for b in blocks if b.kind != "heading"):
         raise LoadError(path, "na het opschonen bleef er geen tekst over om te doorzoeken")
@@ -124,26 +132,75 @@ def ingest(
     progress: Progress | None = None,
     embedder=None,
 ) -> IngestReport:
-    """Bring the index in step with the given files (default: the bundled corpus)."""
-    from kb.embedding import load_embedder
-    from kb.store import Store
+    """Bring the index in step with the given files (default: the bundled corpus).
+
+    One writer at a time: a second one waits for the first (``KB_LOCK_WAIT``) and says so
+    through ``progress("wait", 0, 0, message)``. With ``rebuild`` the new index is built
+    beside the active one, which stays in use until the new one is complete; the
+    documents the old index had (whose files still exist) are taken along.
+    """
+    from kb.layout import active, new_folder, write_lock
 
     settings = settings or Settings.from_env()
     progress = progress or (lambda *a: None)
     start = time.perf_counter()
-    report = IngestReport()
-    paths = [Path(p) for p in paths] if paths else [settings.corpus_dir]
+    with write_lock(settings, on_wait=lambda message: progress("wait", 0, 0, message)):
+        old = active(settings)
+        if not rebuild:
+            report = _ingest_into(old, paths, settings, False, prune, progress, embedder)
+        else:
+            target = new_folder(settings)
+            try:
+                report = _ingest_into(target, paths, settings, True, prune, progress, embedder, carry=old)
+            except BaseException:
+                shutil.rmtree(target.root, ignore_errors=True)
+                raise
+            if report.stopped:
+                shutil.rmtree(target.root, ignore_errors=True)  # the old index stays as it was
+            else:
+                _switch(settings, old, target)
+    report.seconds = time.perf_counter() - start
+    return report
 
-    store = Store(settings, create=True)
+
+def _switch(settings: Settings, old, target) -> None:
+    """Point KB_HOME at the new index, then remove the old one."""
+    from kb.layout import switch_to
+
+    switch_to(settings, target)
+    if old.root == settings.home:  # the layout before the pointer: the index sat in KB_HOME itself
+        for part in (old.chroma, old.lexical, old.docs):
+            shutil.rmtree(part, ignore_errors=True)
+        old.manifest.unlink(missing_ok=True)
+    elif old.root != target.root:
+        shutil.rmtree(old.root, ignore_errors=True)
+
+
+def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder, carry=None) -> IngestReport:
+    from kb.embedding import load_embedder
+    from kb.store import Store
+
+    report = IngestReport()
+    inputs = [Path(p) for p in files_in] if files_in else [settings.corpus_dir]
+    if carry is not None and carry.manifest.exists():
+        try:
+            carried = Store(settings, paths=carry).documents()
+        except Exception:  # a damaged old index: rebuild from the given files only
+            carried = {}
+        inputs += [
+            Path(e["path"])
+            for e in carried.values()
+            if e.get("path") and Path(e["path"]).exists() and not any(_inside(Path(e["path"]), p) for p in inputs)
+        ]
+
+    store = Store(settings, create=True, paths=paths_)
     embedder = embedder or load_embedder(settings)
-    if rebuild:
-        store.reset()
-    else:
+    if not rebuild:
         store.check_model(embedder.name)
     store.collection(model=embedder.name)
     store.reconcile()
 
-    files = discover(paths, report)
+    files = discover(inputs, report)
     report.files = len(files)
     by_id: dict[str, Path] = {}
     todo: list[_Prepared] = []
@@ -159,7 +216,7 @@ def ingest(
             )
             continue
         by_id[doc_id] = f
-        known = store.manifest.get(doc_id)
+        known = store.documents().get(doc_id)
         try:
             if known and known.get("sha256") == file_sha256(f):
                 report.unchanged.append(doc_id)
@@ -175,6 +232,8 @@ def ingest(
     progress("files", len(files), len(files), "")
 
     _embed_and_write(todo, store, embedder, settings, report, progress)
+    if report.stopped:
+        return report
 
     if prune:
         for doc_id, entry in sorted(store.documents().items()):
@@ -182,11 +241,20 @@ def ingest(
                 store.delete_document(doc_id)
                 report.removed.append(doc_id)
 
-    if report.added or report.updated or report.removed or rebuild or store.lexical_stale():
-        store.rebuild_lexical()
-    report.total_chunks = store.count()
-    report.seconds = time.perf_counter() - start
+    try:
+        if report.added or report.updated or report.removed or rebuild or store.lexical_stale():
+            store.rebuild_lexical()
+        report.total_chunks = len(store.owned_ids())
+    except WriteError as e:
+        report.stop(str(e))
     return report
+
+
+def _inside(path: Path, given: Path) -> bool:
+    try:
+        return path.resolve() == given.resolve() or given.resolve() in path.resolve().parents
+    except OSError:
+        return False
 
 
 def _embed_and_write(
@@ -217,6 +285,10 @@ def _embed_and_write(
                 sentence_vectors.extend(sentence_part)
                 done += len(texts[i : i + batch])
             store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks, sentence_vectors)
+        except WriteError as e:  # a full disk: stop here; what is in the index stays as it was
+            report.failed.append((prep.path, str(e)))
+            report.stop(str(e), stalled="stil" in str(e))
+            return
         except Exception as e:
             report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))
             continue

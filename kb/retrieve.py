@@ -110,6 +110,7 @@ class Retriever:
         self.store.check_model(self.embedder.name)
         self.collection = self.store.collection()
         self.lexical = self.store.lexical()
+        self.owned = set(self.store.owned_ids())  # chunks a crash left behind are never served
         got = get_all(self.collection, include=["metadatas"], ids=self.lexical.ids)
         by_id = dict(zip(got["ids"], got["metadatas"]))
         self.metas = [by_id.get(cid, {}) for cid in self.lexical.ids]
@@ -133,7 +134,7 @@ class Retriever:
             where=filters.where(),
             include=["distances"],
         )
-        return [(cid, 1.0 - d) for cid, d in zip(res["ids"][0], res["distances"][0])]
+        return [(cid, 1.0 - d) for cid, d in zip(res["ids"][0], res["distances"][0]) if cid in self.owned]
 
     def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         scores = self.lexical.scores(query, self._mask(filters))

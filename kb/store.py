@@ -1,15 +1,11 @@
-"""The index on disk: a Chroma collection, a manifest of documents and the BM25 index.
+"""One index on disk: a Chroma collection, a manifest of documents and the BM25 index.
 
-Layout under ``KB_HOME``::
-
-    chroma/         Chroma PersistentClient (cosine space, embeddings passed in)
-    manifest.json   per document: file hash, path, metadata, chunk ids
-    lexical/        BM25 index derived from the collection
-    docs/           per document: the cleaned blocks (and their original text)
-
-A document is written all or nothing: its chunks are upserted first, its old chunks
-deleted after, and only then is the manifest updated. Chunks that no manifest entry
-owns (left by an interrupted run) are removed by :meth:`Store.reconcile`.
+Where it lives is :mod:`kb.layout`. A document is written all or nothing: its chunks
+are upserted first, its old chunks deleted after, and only then is the manifest
+updated. Chunks that no manifest entry owns (left by a crash or a kill) are never
+served (readers keep to the manifest's chunks) and are removed by :meth:`Store.reconcile`.
+A write that fails (a full disk) or stalls stops with a Dutch message; what was there
+before stays.
 """
 
 from __future__ import annotations
@@ -31,11 +27,19 @@ from ingest.catalog import SECTORS
 from ingest.types import Block, Chunk
 from kb.config import Settings
 from kb.errors import KBError
+from kb.layout import IndexPaths, active
 from kb.lexical import LexicalIndex, fingerprint
+
+MANIFEST_FORMAT = 2
+CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
 
 
 class NoIndexError(KBError):
     pass
+
+
+class WriteError(KBError):
+    """Writing to the index failed or stalled; the index is as it was before this document."""
 
 
 class ModelMismatchError(KBError):
@@ -64,11 +68,18 @@ def get_all(collection, include: list[str], ids: list[str] | None = None) -> dic
         offset += PAGE
 
 
-def _atomic_write_json(path: Path, data) -> None:
+def atomic_write_json(path: Path, data) -> None:
+    """Write JSON to a temporary file beside ``path``, flush it to disk, then swap it in."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def pack_vectors(rows: np.ndarray) -> str:
@@ -124,15 +135,24 @@ def chunk_metadata(chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> 
 
 
 class Store:
-    def __init__(self, settings: Settings, create: bool = False):
+    """One index folder (the active one unless ``paths`` names another)."""
+
+    def __init__(self, settings: Settings, create: bool = False, paths: IndexPaths | None = None):
         self.settings = settings
-        if not create and not settings.chroma_dir.exists():
+        self.paths = paths or active(settings)
+        if not create and not self.paths.chroma.exists():
             raise NoIndexError(f"Er is nog geen index in {settings.home}. Bouw die eerst met: kb ingest")
-        settings.home.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(settings.chroma_dir),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-        )
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client = chromadb.PersistentClient(
+                path=str(self.paths.chroma),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+            )
+        except Exception as e:
+            raise KBError(
+                f"De index in {self.paths.root} kan niet worden geopend ({type(e).__name__}: {str(e)[:160]}). "
+                "Controleer de map met: kb doctor   (of bouw de index opnieuw: kb ingest --rebuild)"
+            ) from e
         self.manifest: dict = self._read_manifest()
         self._lexical: LexicalIndex | None = None
         self._collection: Any = None
@@ -149,6 +169,7 @@ class Store:
             if model is None:
                 raise NoIndexError(f"De index in {self.settings.home} is leeg. Bouw die eerst met: kb ingest") from None
             col = self.client.create_collection(name, metadata={"hnsw:space": "cosine", "embed_model": model})
+            self.manifest["model"] = model
         self._collection = col
         return col
 
@@ -157,7 +178,7 @@ class Store:
         try:
             return (self.collection().metadata or {}).get("embed_model")
         except NoIndexError:
-            return self.manifest.get("_model")
+            return self.manifest.get("model")
 
     def check_model(self, model: str) -> None:
         built = self.model
@@ -173,7 +194,7 @@ class Store:
 
     # --- documents ----------------------------------------------------------------
     def documents(self) -> dict[str, dict]:
-        return {k: v for k, v in self.manifest.items() if not k.startswith("_")}
+        return self.manifest["documents"]
 
     def owned_ids(self) -> list[str]:
         """The chunk ids of every document in the manifest."""
@@ -193,43 +214,52 @@ class Store:
         ids = [c.chunk_id for c in chunks]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate chunk ids in {doc_id}")
+        self._check_space(doc_id, chunks)
         batch = 2000
         try:
             for i in range(0, len(chunks), batch):
                 part = chunks[i : i + batch]
-                col.upsert(
+                metas = [
+                    chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors is not None else None)
+                    for j, c in enumerate(part)
+                ]
+                vectors = [list(map(float, e)) for e in embeddings[i : i + batch]]
+                self._guarded(
+                    doc_id,
+                    col.upsert,
                     ids=ids[i : i + batch],
-                    embeddings=[list(map(float, e)) for e in embeddings[i : i + batch]],
+                    embeddings=vectors,
                     documents=[c.text for c in part],
-                    metadatas=[
-                        chunk_metadata(c, sentence_vectors[i + j] if sentence_vectors is not None else None)
-                        for j, c in enumerate(part)
-                    ],
+                    metadatas=metas,
                 )
+        except WriteError:
+            raise  # a stalled write cannot be undone from this process; readers ignore its chunks
         except BaseException:
             # roll back: remove what this call added that no document owned before
             owned = set(self.owned_ids())
             added = [cid for cid in ids if cid not in owned]
             if added:
-                col.delete(ids=added)
+                with contextlib.suppress(Exception):
+                    col.delete(ids=added)
             raise
-        old = set(self.manifest.get(doc_id, {}).get("chunk_ids", [])) - set(ids)
+        old = set(self.documents().get(doc_id, {}).get("chunk_ids", [])) - set(ids)
         if old:
-            col.delete(ids=sorted(old))
-        _atomic_write_json(
-            self.settings.docstore_dir / _safe_name(doc_id),
+            self._guarded(doc_id, col.delete, ids=sorted(old))
+        self._write_json(
+            doc_id,
+            self._doc_path(doc_id),
             {"doc_id": doc_id, "meta": entry.get("meta", {}), "blocks": [asdict(b) for b in blocks]},
         )
-        self.manifest[doc_id] = {**entry, "chunk_ids": ids}
-        self._save_manifest()
+        self.documents()[doc_id] = {**entry, "chunk_ids": ids}
+        self._save_manifest(doc_id)
 
     def delete_document(self, doc_id: str) -> None:
-        ids = self.manifest.get(doc_id, {}).get("chunk_ids", [])
+        ids = self.documents().get(doc_id, {}).get("chunk_ids", [])
         if ids:
-            self.collection().delete(ids=ids)
-        (self.settings.docstore_dir / _safe_name(doc_id)).unlink(missing_ok=True)
-        self.manifest.pop(doc_id, None)
-        self._save_manifest()
+            self._guarded(doc_id, self.collection().delete, ids=ids)
+        self._doc_path(doc_id).unlink(missing_ok=True)
+        self.documents().pop(doc_id, None)
+        self._save_manifest(doc_id)
 
     def reconcile(self) -> int:
         """Delete chunks no document owns (left by an interrupted run); return how many."""
@@ -237,61 +267,134 @@ class Store:
         present = set(get_all(self.collection(), include=[])["ids"])
         orphans = sorted(present - owned)
         if orphans:
-            self.collection().delete(ids=orphans)
+            self._guarded("(opruimen)", self.collection().delete, ids=orphans)
         missing = owned - present
         for doc_id, e in list(self.documents().items()):
             if missing & set(e.get("chunk_ids", [])):
                 # chunks of this document are gone: forget it so the next ingest redoes it
-                self.manifest.pop(doc_id)
+                self.documents().pop(doc_id)
         if missing:
             self._save_manifest()
         return len(orphans)
 
+    def orphans(self) -> list[str]:
+        """Chunks in the collection that no document owns."""
+        return sorted(set(get_all(self.collection(), include=[])["ids"]) - set(self.owned_ids()))
+
+    def _doc_path(self, doc_id: str) -> Path:
+        return self.paths.docs / doc_file(doc_id)
+
     def read_blocks(self, doc_id: str) -> list[dict]:
-        p = self.settings.docstore_dir / _safe_name(doc_id)
+        p = self._doc_path(doc_id)
         return json.loads(p.read_text(encoding="utf-8"))["blocks"] if p.exists() else []
 
     # --- lexical index --------------------------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
-        got = get_all(self.collection(), include=["documents", "metadatas"])
+        """The BM25 index of the documents' chunks (chunks no document owns are left out)."""
+        got = get_all(self.collection(), include=["documents", "metadatas"], ids=self.owned_ids())
         texts = [
             f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
         ]
         lex = LexicalIndex.build(got["ids"], texts)
-        lex.save(self.settings.lexical_dir)
+        try:
+            lex.save(self.paths.lexical)
+        except OSError as e:
+            raise WriteError(
+                f"De zoekindex (BM25) kon niet worden opgeslagen in {self.paths.lexical}: "
+                f"{e.strerror or e}. {_SPACE_HINT}"
+            ) from e
         self._lexical = lex
         return lex
 
     def lexical_stale(self) -> bool:
-        return LexicalIndex.read_stamp(self.settings.lexical_dir) != fingerprint(self.owned_ids())
+        return LexicalIndex.read_stamp(self.paths.lexical) != fingerprint(self.owned_ids())
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
-            lex = None if self.lexical_stale() else LexicalIndex.load(self.settings.lexical_dir)
+            lex = None if self.lexical_stale() else LexicalIndex.load(self.paths.lexical)
             if lex is None:
                 lex = self.rebuild_lexical()
             self._lexical = lex
         return self._lexical
 
-    # --- housekeeping ----------------------------------------------------------------
-    def reset(self) -> None:
-        """Remove everything (for --rebuild)."""
-        with contextlib.suppress(Exception):
-            self.client.delete_collection(self.settings.collection)
-        self._collection = None
-        self._lexical = None
-        shutil.rmtree(self.settings.lexical_dir, ignore_errors=True)
-        shutil.rmtree(self.settings.docstore_dir, ignore_errors=True)
-        self.manifest = {}
-        self._save_manifest()
+    # --- writing safely ----------------------------------------------------------------
+    def _guarded(self, doc_id: str, call, **kwargs) -> None:
+        """Run one Chroma write; a failure or a stall (a full disk can hang it) becomes a WriteError."""
+        import threading
 
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                call(**kwargs)
+            except BaseException as e:
+                failure.append(e)
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=run, name="kb-write", daemon=True)
+        worker.start()
+        if not done.wait(self.settings.write_timeout):
+            raise WriteError(
+                f"Het schrijven van {doc_id} naar de index staat al {self.settings.write_timeout:.0f} s stil; "
+                f"waarschijnlijk is de schijf vol of geblokkeerd ({self.paths.root}). {_SPACE_HINT}"
+            )
+        if failure:
+            e = failure[0]
+            full = "full" in str(e).lower() or "no space" in str(e).lower() or "disk" in str(e).lower()
+            reason = "de schijf is vol" if full else f"{type(e).__name__}: {str(e)[:160]}"
+            raise WriteError(f"Het schrijven van {doc_id} naar de index is mislukt: {reason}. {_SPACE_HINT}") from e
+
+    def _check_space(self, doc_id: str, chunks: list[Chunk]) -> None:
+        """Stop before writing when the disk clearly has no room for the document."""
+        need = 2_000_000 + sum(len(c.text) * 4 + 12_000 for c in chunks)
+        try:
+            free = shutil.disk_usage(self.paths.root).free
+        except OSError:
+            return
+        if free < need:
+            raise WriteError(
+                f"Er is te weinig schijfruimte om {doc_id} toe te voegen: {free // 1_000_000} MB vrij, "
+                f"ongeveer {need // 1_000_000 + 1} MB nodig. {_SPACE_HINT}"
+            )
+
+    def _write_json(self, doc_id: str, path: Path, data) -> None:
+        try:
+            atomic_write_json(path, data)
+        except OSError as e:
+            raise WriteError(
+                f"{path.name} kon niet worden geschreven voor {doc_id}: {e.strerror or e}. {_SPACE_HINT}"
+            ) from e
+
+    # --- manifest ----------------------------------------------------------------------
     def _read_manifest(self) -> dict:
-        p = self.settings.manifest_path
-        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+        p = self.paths.manifest
+        try:
+            data = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+        except (OSError, ValueError) as e:
+            raise KBError(
+                f"Het manifest van de index ({p}) is beschadigd ({e}). Herstel met: kb doctor --repair "
+                "(of bouw opnieuw: kb ingest --rebuild)"
+            ) from e
+        if not isinstance(data, dict):
+            raise KBError(f"{p} is geen manifest van deze kennisbank. Herstel met: kb doctor --repair")
+        if data.get("format") != MANIFEST_FORMAT:  # the first layout: documents and "_" keys side by side
+            docs = {k: v for k, v in data.items() if isinstance(v, dict) and "chunk_ids" in v}
+            data = {"format": MANIFEST_FORMAT, "model": data.get("_model"), "chunker": 1, "documents": docs}
+        data.setdefault("documents", {})
+        data.setdefault("chunker", CHUNKER_VERSION)
+        return data
 
-    def _save_manifest(self) -> None:
-        _atomic_write_json(self.settings.manifest_path, self.manifest)
+    def _save_manifest(self, doc_id: str = "de index") -> None:
+        self._write_json(doc_id, self.paths.manifest, self.manifest)
 
 
-def _safe_name(doc_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in doc_id) + ".json"
+_SPACE_HINT = "Maak schijfruimte vrij (of kies met KB_HOME een andere plek) en voer kb ingest opnieuw uit; wat al in de index stond, blijft."
+
+
+def doc_file(doc_id: str) -> str:
+    """The stored copy of a document, by a hash of its id: names that look alike never share one."""
+    import hashlib
+
+    return hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:24] + ".json"

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from kb.api import documents
 from kb.chats import ChatStore
-from kb.config import PROJECT_ROOT
+from kb.config import PROJECT_ROOT, Settings
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 300  # the first run loads the embedding model
@@ -107,9 +108,7 @@ def test_search_with_filters(kb_home):
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
     assert len(cards) >= 3
     assert any("<mark>ontwikkelingsperspectief</mark>" in c.lower() for c in cards)
-    docs = {
-        e["meta"]["title"]: d for d, e in json.loads(kb_home.manifest_path.read_text()).items() if not d.startswith("_")
-    }
+    docs = {d.title: doc_id for doc_id, d in documents(kb_home).items()}
     handreiking = next(t for t in docs if t.startswith("Professionaliseringsthema"))
     at.multiselect(key="f_docs").set_value([docs[handreiking]]).run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
@@ -236,8 +235,10 @@ def test_upload_adds_documents_and_reports_failures(kb_home, tmp_path, monkeypat
     errors = [e.value for e in at.error]
     assert any("kapot.pdf" in e for e in errors), errors
     assert any("toegevoegd" in s.value for s in at.success)
-    manifest = json.loads((home / "manifest.json").read_text())
-    assert len([d for d in manifest if not d.startswith("_")]) == 6  # the five and the note
+    from kb.api import forget_retrievers
+
+    forget_retrievers()
+    assert len(documents(Settings.from_env(home=home))) == 6  # the five and the note
     assert (home / "uploads").is_dir()
     assert not (home / "uploads" / "kapot.pdf").exists()
     # HTML in a document is shown as text

@@ -21,11 +21,11 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-def index_stamp() -> int:
-    try:
-        return settings().manifest_path.stat().st_mtime_ns
-    except OSError:
-        return 0
+def index_stamp() -> str:
+    from kb.layout import stamp
+
+    name, mtime = stamp(settings())
+    return f"{name}:{mtime}"
 
 
 def has_index() -> bool:
@@ -75,7 +75,7 @@ def build_index(rebuild: bool = False) -> None:
 
 
 @st.cache_resource(show_spinner="Het taalmodel en de index worden geladen…")
-def _retriever(home: str, stamp: int):
+def _retriever(home: str, stamp: str):
     return api.get_retriever(settings())
 
 
@@ -93,12 +93,12 @@ def chats() -> ChatStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _blocks(home: str, stamp: int, doc_id: str) -> list[dict]:
+def _blocks(home: str, stamp: str, doc_id: str) -> list[dict]:
     return api.document_blocks(doc_id, settings=settings())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _search(home: str, stamp: int, query: str, filters: dict, k: int):
+def _search(home: str, stamp: str, query: str, filters: dict, k: int):
     return api.search(query, k=k, filters=filters, settings=settings())
 
 
