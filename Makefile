@@ -10,8 +10,11 @@ STAMP   = $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
 
+# Two steps: the quick tests, then the slow ones (marked "slow": they start processes,
+# fill a disk limit, race two writers).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m slow
 
 # Lint, format check and type check (ruff, mypy; configured in pyproject.toml).
 lint: $(STAMP)

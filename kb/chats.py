@@ -92,8 +92,34 @@ class ChatStore:
 
     @classmethod
     def for_settings(cls, settings: Settings | None = None) -> ChatStore:
+        """The store under ``KB_HOME``; with ``KB_RETENTION_DAYS`` set, older conversations are removed."""
         settings = settings or Settings.from_env()
-        return cls(settings.home / DB_NAME)
+        store = cls(settings.home / DB_NAME)
+        if settings.retention_days > 0:
+            store.forget(older_than_days=settings.retention_days)
+        return store
+
+    def forget(self, conversation: str | None = None, older_than_days: float | None = None) -> int:
+        """Delete conversations with their turns and feedback: one, those not used for
+        ``older_than_days``, or (neither given) all of them. Returns how many."""
+        where: str = "1 = 1"
+        args: list[object] = []
+        if conversation is not None:
+            where, args = "id = ?", [conversation]
+        elif older_than_days is not None:
+            where, args = "updated < ?", [time.time() - older_than_days * 86400]
+        with closing(self._connect()) as db, db:
+            ids = [r[0] for r in db.execute(f"SELECT id FROM conversations WHERE {where}", args)]
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                db.execute(f"DELETE FROM feedback WHERE conversation IN ({marks})", part)
+                db.execute(f"DELETE FROM turns WHERE conversation IN ({marks})", part)
+                db.execute(f"DELETE FROM conversations WHERE id IN ({marks})", part)
+        if ids:
+            with closing(sqlite3.connect(self.path, timeout=30)) as db:
+                db.execute("VACUUM")  # deleted text does not linger in free pages
+        return len(ids)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)

@@ -214,6 +214,40 @@ def feedback_export(fmt: str, out: Path | None) -> None:
         _out(f"{len(rows)} beoordelingen geschreven naar {out}", err=True)
 
 
+@main.command(help="Controleer de index (manifest, Chroma, BM25, model, restanten) en zeg hoe je herstelt.")
+@click.option("--repair", is_flag=True, help="Herstel wat veilig kan (weespassages, BM25, restanten).")
+def doctor(repair: bool) -> None:
+    from kb.doctor import check
+
+    result = check(Settings.from_env(), repair=repair)
+    _out(
+        f"Kennisbank: {result.home}  (index: {result.index.name}; {result.documents} documenten, "
+        f"{result.chunks} passages)"
+    )
+    for f in result.findings:
+        mark = "HERSTELD" if f.repaired and repair else ("LET OP" if f.repaired else "PROBLEEM")
+        _out(f"{mark}: {f.problem}", fg="green" if f.repaired else "red")
+        if not (f.repaired and repair):
+            _out(f"  herstel: {f.fix}")
+    if not result.findings:
+        _out("Alles in orde.", fg="green")
+    if not result.healthy:
+        raise SystemExit(1)
+
+
+@main.command(help="Wis opgeslagen gesprekken en feedback: alles, één gesprek, of ouder dan N dagen.")
+@click.option("--conversation", help="Alleen dit gesprek (id).")
+@click.option("--older-than", "days", type=float, help="Alleen gesprekken die N dagen niet gebruikt zijn.")
+@click.option("--yes", is_flag=True, help="Niet om bevestiging vragen.")
+def forget(conversation: str | None, days: float | None, yes: bool) -> None:
+    from kb.chats import ChatStore
+
+    if conversation is None and days is None and not yes:
+        click.confirm("Alle gesprekken en feedback wissen?", abort=True)
+    n = ChatStore.for_settings(Settings.from_env()).forget(conversation=conversation, older_than_days=days)
+    _out(f"{n} gesprek(ken) gewist, met hun vragen, antwoorden en feedback.")
+
+
 def _add_plugin_commands(group: click.Group) -> None:
     """Commands that other packages register under the entry point group ``kb.commands``
     (``kb eval`` comes from the evaluation package, which the CLI does not import)."""

@@ -379,6 +379,8 @@ class Store:
             ) from e
         if not isinstance(data, dict):
             raise KBError(f"{p} is geen manifest van deze kennisbank. Herstel met: kb doctor --repair")
+        if not data:
+            return {"format": MANIFEST_FORMAT, "model": None, "chunker": CHUNKER_VERSION, "documents": {}}
         if data.get("format") != MANIFEST_FORMAT:  # the first layout: documents and "_" keys side by side
             docs = {k: v for k, v in data.items() if isinstance(v, dict) and "chunk_ids" in v}
             data = {"format": MANIFEST_FORMAT, "model": data.get("_model"), "chunker": 1, "documents": docs}

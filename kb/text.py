@@ -162,6 +162,7 @@ ANALYZER_VERSION = 2
 
 MIN_PART = 4  # shortest compound part we trust
 MIN_COMPOUND = 9  # shortest word we try to split
+MAX_COMPOUND = 60  # longer tokens are not compounds (Dutch ones stay well under this)
 LINKERS = ("", "s", "e", "en")
 
 
@@ -188,8 +189,8 @@ def compound_parts(word: str) -> tuple[str, ...]:
 
     Greedy on the longest known head, recursive on the tail; returns () if no full split.
     """
-    if len(word) < MIN_COMPOUND or "-" in word:
-        return ()
+    if len(word) < MIN_COMPOUND or len(word) > MAX_COMPOUND or "-" in word:
+        return ()  # a "word" longer than any compound (pasted junk) is not split: no deep recursion
     lex = _lexicon()
     for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
         head = word[:cut]

@@ -88,7 +88,7 @@ def upload() -> None:
             type=["pdf", "txt", "md"],
             accept_multiple_files=True,
             key=f"upload-{n}",
-            max_upload_size=50,
+            max_upload_size=max(1, int(state.settings().max_file_mb)),
         )
         if files and st.button("Toevoegen aan de kennisbank", type="primary"):
             bar = st.progress(0.0, text="Bestanden verwerken…")
