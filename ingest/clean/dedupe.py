@@ -51,7 +51,13 @@ def _mark_headings(blocks: list[Piece]) -> None:
 
 
 def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
-    """(earlier, later) blocks of about the same size that share most trigrams; marks pull quotes."""
+    """(earlier, later) blocks of about the same size that share most trigrams; marks pull quotes.
+
+    A pair counts when the smaller block shares at least 80 % of its trigrams with the
+    other, so it must share one of its rarest ``len // 5 + 2`` trigrams (prefix
+    filtering): only those are looked up, which keeps the search near-linear in the
+    document even when common trigrams recur in thousands of paragraphs.
+    """
     cands = [i for i, b in enumerate(blocks) if b.kind in ("paragraph", "list") and not b.removed]
     words = {i: _words(blocks[i].text) for i in cands}
     sh = {i: _shingles(words[i]) for i in cands}
@@ -64,16 +70,13 @@ def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
     for i in cands:
         if len(words[i]) < 6:
             continue
-        counter: Counter[int] = Counter()
-        for s in sh[i]:
-            for j in index[s]:
-                if j != i:
-                    counter[j] += 1
-        for j, shared in counter.items():
-            small, big = (i, j) if (len(sh[i]), i) <= (len(sh[j]), j) else (j, i)
-            if small != i:
+        rarest = sorted(sh[i], key=lambda s: (len(index[s]), s))[: len(sh[i]) // 5 + 2]
+        others = {j for s in rarest for j in index[s] if j != i}
+        for j in sorted(others):
+            if (len(sh[i]), i) > (len(sh[j]), j):
                 continue  # every pair is judged once, from its smaller block
-            overlap = shared / max(1, len(sh[small]))
+            small, big = i, j
+            overlap = len(sh[small] & sh[big]) / max(1, len(sh[small]))
             if overlap < 0.8:
                 continue
             if len(sh[small]) / max(1, len(sh[big])) < 0.6:

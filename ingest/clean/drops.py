@@ -50,6 +50,7 @@ def drop_sections(d: Draft) -> None:
 def drop_empty_headings(d: Draft) -> None:
     """Pass: the heading of a table of contents, and headings whose whole content was removed."""
     blocks = d.pieces
+    headings = [(k, h) for k, h in enumerate(blocks) if h.kind == "heading"]
     for i, b in enumerate(blocks):
         if b.toc_next and _RE_TOC_HEAD.match(b.text) and not b.removed:
             b.removed = "toc"
@@ -71,7 +72,7 @@ def drop_empty_headings(d: Draft) -> None:
             and all(f.removed for f in following)
             and any(f.removed in ("teaser", "repeat", "colophon", "copyright", "pull quote") for f in following)
         ):
-            others = [h for k, h in enumerate(blocks) if k != i and h.kind == "heading" and not h.removed]
+            others = [h for k, h in headings if k != i and h.kind == "heading" and not h.removed]
             if b.md_level or is_caps(b.text) or any(similar_headings(b.text, h.text) for h in others):
                 b.removed = "empty"  # a teaser's or repeated slide's heading
             else:
