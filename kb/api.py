@@ -48,18 +48,15 @@ def forget_retrievers() -> None:
 
 def index_exists(settings: Settings | None = None) -> bool:
     """Whether ``KB_HOME`` holds an index with at least one document (cheap: reads the manifest)."""
-    import json
-
+    from kb.errors import KBError
     from kb.layout import active
+    from kb.store import read_manifest
 
-    settings = settings or Settings.from_env()
-    paths = active(settings)
+    paths = active(settings or Settings.from_env())
     try:
-        manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return paths.chroma.exists() and bool(read_manifest(paths.manifest)["documents"])
+    except KBError:
         return False
-    documents = manifest.get("documents", {}) if manifest.get("format") == 2 else manifest
-    return paths.chroma.exists() and any(isinstance(v, dict) and "chunk_ids" in v for v in documents.values())
 
 
 def documents(settings: Settings | None = None) -> dict[str, SourceDocument]:

@@ -287,7 +287,7 @@ def _embed_and_write(
             store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks, sentence_vectors)
         except WriteError as e:  # a full disk: stop here; what is in the index stays as it was
             report.failed.append((prep.path, str(e)))
-            report.stop(str(e), stalled="stil" in str(e))
+            report.stop(str(e), stalled=e.stalled)
             return
         except Exception as e:
             report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))

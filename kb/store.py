@@ -39,7 +39,14 @@ class NoIndexError(KBError):
 
 
 class WriteError(KBError):
-    """Writing to the index failed or stalled; the index is as it was before this document."""
+    """Writing to the index failed or stalled; the index is as it was before this document.
+
+    ``stalled``: the write hung and is still running in its thread (it cannot be cancelled).
+    """
+
+    def __init__(self, message: str, stalled: bool = False):
+        super().__init__(message)
+        self.stalled = stalled
 
 
 class ModelMismatchError(KBError):
@@ -338,7 +345,8 @@ class Store:
         if not done.wait(self.settings.write_timeout):
             raise WriteError(
                 f"Het schrijven van {doc_id} naar de index staat al {self.settings.write_timeout:.0f} s stil; "
-                f"waarschijnlijk is de schijf vol of geblokkeerd ({self.paths.root}). {_SPACE_HINT}"
+                f"waarschijnlijk is de schijf vol of geblokkeerd ({self.paths.root}). {_SPACE_HINT}",
+                stalled=True,
             )
         if failure:
             e = failure[0]
@@ -369,27 +377,32 @@ class Store:
 
     # --- manifest ----------------------------------------------------------------------
     def _read_manifest(self) -> dict:
-        p = self.paths.manifest
-        try:
-            data = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
-        except (OSError, ValueError) as e:
-            raise KBError(
-                f"Het manifest van de index ({p}) is beschadigd ({e}). Herstel met: kb doctor --repair "
-                "(of bouw opnieuw: kb ingest --rebuild)"
-            ) from e
-        if not isinstance(data, dict):
-            raise KBError(f"{p} is geen manifest van deze kennisbank. Herstel met: kb doctor --repair")
-        if not data:
-            return {"format": MANIFEST_FORMAT, "model": None, "chunker": CHUNKER_VERSION, "documents": {}}
-        if data.get("format") != MANIFEST_FORMAT:  # the first layout: documents and "_" keys side by side
-            docs = {k: v for k, v in data.items() if isinstance(v, dict) and "chunk_ids" in v}
-            data = {"format": MANIFEST_FORMAT, "model": data.get("_model"), "chunker": 1, "documents": docs}
-        data.setdefault("documents", {})
-        data.setdefault("chunker", CHUNKER_VERSION)
-        return data
+        return read_manifest(self.paths.manifest)
 
     def _save_manifest(self, doc_id: str = "de index") -> None:
         self._write_json(doc_id, self.paths.manifest, self.manifest)
+
+
+def read_manifest(p: Path) -> dict:
+    """The manifest at ``p`` in the current format (a missing file is an empty index; a
+    round-1 manifest, with documents and ``_`` keys side by side, is converted)."""
+    try:
+        data = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+    except (OSError, ValueError) as e:
+        raise KBError(
+            f"Het manifest van de index ({p}) is beschadigd ({e}). Herstel met: kb doctor --repair "
+            "(of bouw opnieuw: kb ingest --rebuild)"
+        ) from e
+    if not isinstance(data, dict):
+        raise KBError(f"{p} is geen manifest van deze kennisbank. Herstel met: kb doctor --repair")
+    if not data:
+        return {"format": MANIFEST_FORMAT, "model": None, "chunker": CHUNKER_VERSION, "documents": {}}
+    if data.get("format") != MANIFEST_FORMAT:  # the first layout: documents and "_" keys side by side
+        docs = {k: v for k, v in data.items() if isinstance(v, dict) and "chunk_ids" in v}
+        data = {"format": MANIFEST_FORMAT, "model": data.get("_model"), "chunker": 1, "documents": docs}
+    data.setdefault("documents", {})
+    data.setdefault("chunker", CHUNKER_VERSION)
+    return data
 
 
 _SPACE_HINT = "Maak schijfruimte vrij (of kies met KB_HOME een andere plek) en voer kb ingest opnieuw uit; wat al in de index stond, blijft."

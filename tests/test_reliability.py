@@ -184,7 +184,6 @@ def test_a_failed_rebuild_leaves_the_old_index_in_use(fresh_settings, embedder, 
 
     class DiesHalfway:
         name = embedder.name
-        calls = 0
 
         def __getattr__(self, attr):
             return getattr(embedder, attr)
