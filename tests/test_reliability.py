@@ -1,28 +1,23 @@
 """Nothing lost, nothing hung, nothing leaked: the defects of issue 9, each as a test.
 
 Every test here failed on the code before the fix (round 1) and uses the real model,
-real Chroma and real files. The ones that start processes are marked ``slow``.
+real Chroma and real files. The ones that start processes are marked ``slow``. Input from
+outside is tested in ``test_untrusted_input.py``, ``kb doctor`` in ``test_doctor.py``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from kb import api
-from kb.cli import main as cli
-from kb.cli import terminal_safe
 from kb.config import PROJECT_ROOT
 from kb.layout import active, write_lock
 from kb.store import Store
-from kb.uploads import add_files
 
 PINGUIN = "# Notities\n\nDe pinguinregeling geeft elke leerling een vaste contactpersoon op school.\n"
 ZEBRA = "# Zebra\n\nHet zebraprotocol regelt dat ouders binnen twee weken een gesprek krijgen.\n"
@@ -231,229 +226,6 @@ def test_chunks_that_no_document_owns_are_never_served(fresh_settings, embedder,
     assert all(p.source != "wees.txt" for p in found)
     answer = api.ask("Wat regelt het zebraprotocol?", settings=fresh_settings)
     assert all(c.source != "wees.txt" for c in answer.citations)
-
-
-# --- 5. a failed re-upload never touches the earlier upload ----------------------------------------
-
-
-def test_a_failed_reupload_keeps_the_earlier_upload(fresh_settings, embedder):
-    ok = add_files([("notities.txt", PINGUIN.encode())], fresh_settings, embedder=embedder)
-    assert [r.ok for r in ok] == [True]
-    bad = add_files([("notities.txt", bytes(range(256)) * 8)], fresh_settings, embedder=embedder)
-    assert [r.ok for r in bad] == [False] and "binair" in bad[0].message
-
-    kept = fresh_settings.home / "uploads" / "notities.txt"
-    assert kept.read_text(encoding="utf-8") == PINGUIN
-    api.ingest([fresh_settings.home / "uploads"], settings=fresh_settings, embedder=embedder, prune=True)
-    assert "notities.txt" in api.documents(fresh_settings)
-    assert not list((fresh_settings.home / "uploads").glob(".nieuw/*"))
-
-
-def test_an_upload_is_checked_by_content_and_size(fresh_settings, embedder):
-    fake = add_files(
-        [("rapport.pdf", b"Dit is gewoon tekst met een verkeerde extensie. " * 20)], fresh_settings, embedder=embedder
-    )
-    assert not fake[0].ok and "geen PDF" in fake[0].message
-    small = _with(fresh_settings, max_file_mb=0.001)
-    big = add_files([("groot.txt", PINGUIN.encode() * 100)], small, embedder=embedder)
-    assert not big[0].ok and "te groot" in big[0].message and "KB_MAX_FILE_MB" in big[0].message
-    assert not (fresh_settings.home / "uploads" / "groot.txt").exists()
-
-
-def _with(settings, **changes):
-    import dataclasses
-
-    return dataclasses.replace(settings, **changes)
-
-
-# --- smaller ------------------------------------------------------------------------------------
-
-
-def test_names_that_look_alike_keep_their_own_stored_copy(fresh_settings, embedder, tmp_path):
-    (tmp_path / "rapport 2020.txt").write_text(PINGUIN, encoding="utf-8")
-    (tmp_path / "rapport_2020.txt").write_text(ZEBRA, encoding="utf-8")
-    api.ingest([tmp_path], settings=fresh_settings, embedder=embedder)
-    first = " ".join(b["text"] for b in api.document_blocks("rapport 2020.txt", fresh_settings))
-    second = " ".join(b["text"] for b in api.document_blocks("rapport_2020.txt", fresh_settings))
-    assert "pinguinregeling" in first and "zebraprotocol" not in first
-    assert "zebraprotocol" in second and "pinguinregeling" not in second
-
-
-def test_escape_sequences_from_documents_never_reach_the_terminal(tmp_path, monkeypatch):
-    hostile = (
-        "# Links\n\nDe pinguinregeling staat op \x1b]8;;https://example.invalid\x1b\\deze pagina\x1b]8;;\x1b\\ "
-        "en \x1b[31mrood\x1b[0m gemaakt, met een bel\x07 erbij.\n"
-    )
-    (tmp_path / "links.txt").write_text(hostile, encoding="utf-8")
-    monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
-    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "links.txt")]).exit_code == 0
-    for command in (
-        ["search", "pinguinregeling"],
-        ["ask", "Waar staat de pinguinregeling?"],
-        ["search", "pinguinregeling", "--json"],
-    ):
-        out = CliRunner().invoke(cli, command).output
-        assert "pinguinregeling" in out or command[0] == "ask"
-        assert "\x1b" not in out and "\x07" not in out, repr(out)
-    assert terminal_safe("a\x1b]8;;http://x\x07b\x1b]8;;\x07c\x1b[2Jd") == "abcd"
-
-
-@pytest.mark.parametrize(
-    "encoding, data",
-    [
-        ("latin-1", "De leerling wordt geëvalueerd; ouders krijgen één gesprek.".encode("latin-1")),
-        ("cp1252", "De leerling wordt geëvalueerd – “één” gesprek voor ouders.".encode("cp1252")),
-        ("utf-8-sig", "De leerling wordt geëvalueerd; ouders krijgen één gesprek.".encode("utf-8-sig")),
-        ("utf-16", "De leerling wordt geëvalueerd; ouders krijgen één gesprek.".encode("utf-16")),
-        ("utf-16-le", "De leerling wordt geëvalueerd; ouders krijgen één gesprek.".encode("utf-16-le")),
-    ],
-)
-def test_text_in_any_common_encoding_is_read(tmp_path, encoding, data):
-    from ingest.loaders import load_file
-
-    path = tmp_path / "tekst.txt"
-    path.write_bytes(data)
-    text = load_file(path).pages[0].text
-    assert "geëvalueerd" in text and "één" in text, (encoding, text)
-
-
-def test_a_file_over_the_size_limit_is_refused_with_the_setting_named(fresh_settings, embedder, tmp_path):
-    big = tmp_path / "groot.txt"
-    big.write_text(PINGUIN * 20_000, encoding="utf-8")  # about 1.8 MB
-    report = api.ingest([big], settings=_with(fresh_settings, max_file_mb=1.0), embedder=embedder)
-    assert not report.ok and "KB_MAX_FILE_MB" in report.failed[0][1]
-
-
-def test_a_damaged_manifest_gives_a_message_not_a_traceback(fresh_settings, embedder, tmp_path, monkeypatch):
-    (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
-    api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)
-    active(fresh_settings).manifest.write_text("{niet af", encoding="utf-8")
-    monkeypatch.setenv("KB_HOME", str(fresh_settings.home))
-    result = CliRunner().invoke(cli, ["search", "pinguinregeling"])
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "beschadigd" in result.output and "kb ingest --rebuild" in result.output
-
-
-def test_a_manifest_of_the_first_layout_is_read(fresh_settings, embedder, tmp_path):
-    (tmp_path / "_pinguin.txt").write_text(PINGUIN, encoding="utf-8")
-    api.ingest([tmp_path / "_pinguin.txt"], settings=fresh_settings, embedder=embedder)
-    path = active(fresh_settings).manifest
-    data = json.loads(path.read_text(encoding="utf-8"))
-    old = {"_model": data["model"], **data["documents"]}  # round 1 kept documents and "_" keys side by side
-    path.write_text(json.dumps(old), encoding="utf-8")
-    assert set(Store(fresh_settings).documents()) == {"_pinguin.txt"}
-
-
-def test_the_default_settings_make_no_network_connection(corpus_settings, embedder, monkeypatch):
-    import socket
-
-    calls: list = []
-    real = socket.socket.connect
-
-    def traced(sock, address):
-        calls.append(address)
-        return real(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", traced)
-    monkeypatch.setattr(
-        socket,
-        "create_connection",
-        lambda address, *a, **k: (
-            calls.append(address) or (_ for _ in ()).throw(OSError("network blocked in this test"))
-        ),
-    )
-    answer = api.ask("Wat is de zorgplicht?", settings=corpus_settings)
-    assert answer.citations
-    api.search("ontwikkelingsperspectief", settings=corpus_settings)
-    outside = [
-        a
-        for a in calls
-        if not (isinstance(a, tuple) and str(a[0]) in ("127.0.0.1", "::1", "localhost")) and not isinstance(a, str)
-    ]
-    assert outside == []
-
-
-def test_paths_of_the_index_do_not_depend_on_file_names(fresh_settings):
-    from kb.store import doc_file
-
-    assert doc_file("rapport 2020.txt") != doc_file("rapport_2020.txt")
-    assert Path(doc_file("../../etc/passwd")).name == doc_file("../../etc/passwd")
-
-
-# --- kb doctor and kb forget ------------------------------------------------------------------
-
-
-def test_doctor_finds_what_a_killed_run_leaves_and_repairs_it(fresh_settings, embedder, tmp_path, monkeypatch):
-    from kb.doctor import check
-
-    (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
-    api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)
-    assert check(fresh_settings).findings == []
-
-    text = "Een passage die geen document bezit."
-    Store(fresh_settings).collection().upsert(
-        ids=["wees::0"],
-        embeddings=[embedder.embed_passages([text])[0].tolist()],
-        documents=[text],
-        metadatas=[{"doc_id": "wees.txt"}],
-    )
-    (fresh_settings.home / "index-20260101-000000-1").mkdir()  # a rebuild that was killed
-    (active(fresh_settings).root / ".manifest.json.99.tmp").write_text("{", encoding="utf-8")
-    monkeypatch.setenv("KB_HOME", str(fresh_settings.home))
-
-    found = CliRunner().invoke(cli, ["doctor"])
-    assert found.exit_code == 1
-    assert "1 passages zonder document" in found.output and "afgebroken herbouw" in found.output
-    assert "tijdelijk" in found.output and "kb doctor --repair" in found.output
-
-    repaired = CliRunner().invoke(cli, ["doctor", "--repair"])
-    assert repaired.exit_code == 0, repaired.output
-    assert "HERSTELD" in repaired.output
-    assert check(fresh_settings).findings == []
-    assert Store(fresh_settings).orphans() == []
-    assert api.search("pinguinregeling", settings=fresh_settings)[0].source == "pinguin.txt"
-
-
-def test_doctor_names_a_damaged_database_and_a_foreign_home(fresh_settings, embedder, tmp_path, monkeypatch):
-    from kb.doctor import check
-
-    (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
-    api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)
-    database = active(fresh_settings).chroma / "chroma.sqlite3"
-    database.write_bytes(database.read_bytes()[:3000])  # truncated
-    findings = check(fresh_settings).findings
-    assert findings and "beschadigd" in findings[0].problem and findings[0].fix == "kb ingest --rebuild"
-
-    foreign = tmp_path / "iets anders"
-    foreign.mkdir()
-    (foreign / "foto.jpg").write_bytes(b"\xff\xd8")
-    monkeypatch.setenv("KB_HOME", str(foreign))
-    result = CliRunner().invoke(cli, ["doctor"])
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "geen map van deze kennisbank" in result.output
-
-
-def test_forget_and_retention_remove_conversations(fresh_settings):
-    import dataclasses
-    import sqlite3
-
-    from kb.chats import ChatStore, new_id
-    from kb.results import Answer
-
-    store = ChatStore.for_settings(fresh_settings)
-    old, recent = new_id(), new_id()
-    for conversation in (old, recent):
-        store.ensure(conversation)
-        turn = store.add_turn(conversation, "Mijn zoon Daan heeft ADHD, wat nu?", Answer(question="x", answer="y"))
-        store.save_feedback(turn, score=1, comment="privé")
-    with sqlite3.connect(store.path) as db:
-        db.execute("UPDATE conversations SET updated = updated - 40 * 86400 WHERE id = ?", (old,))
-
-    kept = ChatStore.for_settings(dataclasses.replace(fresh_settings, retention_days=30))
-    assert kept.turns(old) == [] and len(kept.turns(recent)) == 1
-    assert [f["conversation"] for f in kept.feedback()] == [recent]
-    assert kept.forget() == 1 and kept.turns(recent) == []
-    assert b"Daan" not in store.path.read_bytes()
 
 
 # --- load ---------------------------------------------------------------------------------------
