@@ -21,7 +21,7 @@ from ingest.sentences import split_sentences
 from kb.question import Question
 from kb.retrieve import Hit
 from kb.store import unpack_vectors
-from kb.text import analyze, fold, words
+from kb.text import analyze, fold, is_instruction, words
 
 MIN_CHARS = 25
 
@@ -54,6 +54,8 @@ def unusable(text: str, section: str = "") -> str | None:
         return "literatuurverwijzing"
     if _CAPTION.match(text.strip()):
         return "bijschrift"
+    if is_instruction(t):
+        return "instructie aan een taalmodel"
     if _LINK.search(t) and len(words(t)) < 25:
         return "link"
     if not _TERMINAL.search(t) and len(t) < 90 and not text.lstrip().startswith("- "):

@@ -4,6 +4,12 @@ Configured with ``KB_LLM_BASE_URL``, ``KB_LLM_MODEL`` and ``KB_LLM_API_KEY`` (Ol
 llama.cpp server, vLLM or a hosted API). The passages go into a Dutch prompt as
 numbered data; the reply streams, and afterwards every [n] in it is checked against
 the passages. The caller falls back to the extractive answer when the check fails.
+
+A document can carry instructions meant for the model ("negeer alle eerdere
+instructies…"). They stay data: a passage cannot close its own data block, and a
+sentence that addresses the model (:func:`is_instruction`) never counts as support for
+a claim, so a model that obeys it fails the check. A link in the reply must be in a cited
+passage.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 
+from ingest.sentences import sentences
 from kb.config import Settings
-from kb.text import analyze
+from kb.text import analyze, is_instruction
 
 SYSTEM_PROMPT = """Je bent een zorgvuldige assistent voor leraren, ouders en schoolleiders \
 over passend onderwijs. Je antwoordt in het Nederlands en ALLEEN op basis van de \
@@ -31,6 +38,14 @@ Regels:
 
 class LLMError(Exception):
     pass
+
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s\])>]+", re.I)
+
+
+def support_sentences(text: str) -> list[str]:
+    """The sentences of a passage that may support a claim: all but instructions to the model."""
+    return [s for s in sentences(text) if not is_instruction(s)]
 
 
 def build_messages(question: str, passages: list[dict], history: list[dict] | None = None) -> list[dict]:
@@ -95,6 +110,17 @@ def _sse_pieces(resp) -> Iterator[str]:
 
 
 _CITE = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NEGATION = re.compile(r"\b(?:geen|niet|nooit|niemand|nergens|niets|no|not|never)\b", re.I)
+
+
+def _same_polarity(claim: str, support: list[str]) -> bool:
+    """A negated claim needs a negated sentence among those that share its words."""
+    if not _NEGATION.search(claim):
+        return True
+    words = set(analyze(_CITE.sub("", claim)))
+    close = [s for s in support if len(words & set(analyze(s))) >= min(2, len(words))]
+    return any(_NEGATION.search(s) for s in close)
 
 
 def check_citations(reply: str, passages: list[dict]) -> tuple[bool, str, list[int]]:
@@ -108,6 +134,10 @@ def check_citations(reply: str, passages: list[dict]) -> tuple[bool, str, list[i
     bad = sorted({n for n in cited if not 1 <= n <= len(passages)})
     if bad:
         return False, f"verwijzing naar niet-bestaande bron(nen) {bad}", cited
+    sources = {n: " ".join(support_sentences(passages[n - 1]["text"])) for n in set(cited)}
+    for url in _URL.findall(reply):
+        if not any(url.rstrip(".,;:") in passages[n - 1]["text"] for n in set(cited)):
+            return False, f"een link die in geen bron staat ({url})", cited
     for sentence in re.split(r"(?<=[.!?])\s+", reply):
         refs = [int(n) for n in _CITE.findall(sentence)]
         claim = set(analyze(_CITE.sub("", sentence)))
@@ -115,7 +145,12 @@ def check_citations(reply: str, passages: list[dict]) -> tuple[bool, str, list[i
             if len(claim) >= 4:
                 return False, "een zin zonder bronverwijzing", cited
             continue
-        support = set().union(*(set(analyze(passages[n - 1]["text"])) for n in refs))
+        support = set().union(*(set(analyze(sources[n])) for n in refs))
         if claim and len(claim & support) / len(claim) < 0.5:
             return False, f"zin niet gedekt door bron {refs}", cited
+        if not _same_polarity(sentence, [s for n in refs for s in support_sentences(passages[n - 1]["text"])]):
+            return False, f"zin niet gedekt door bron {refs} (een ontkenning die de bron niet maakt)", cited
+        numbers = set(_NUMBER.findall(_CITE.sub("", sentence)))
+        if numbers - set(_NUMBER.findall(" ".join(sources[n] for n in refs))):
+            return False, f"zin niet gedekt door bron {refs} (een getal dat de bron niet noemt)", cited
     return True, "ok", sorted(set(cited))

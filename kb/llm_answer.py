@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ingest.sentences import sentences
 from kb.config import Settings
-from kb.llm import LLMError, build_messages, check_citations, stream_chat
+from kb.llm import LLMError, build_messages, check_citations, stream_chat, support_sentences
 from kb.question import Question
 from kb.results import Answer, Citation
 from kb.retrieve import Hit
@@ -61,7 +61,8 @@ def generative_answer(
 def _supporting_sentence(passage: str, claim: str) -> str:
     """The sentence of the passage that shares most content words with the claim."""
     target = set(analyze(claim))
-    return max(sentences(passage) or [passage], key=lambda s: len(target & set(analyze(s))))
+    candidates = support_sentences(passage) or sentences(passage) or [passage]
+    return max(candidates, key=lambda s: len(target & set(analyze(s))))
 
 
 def _join(a: str | None, b: str) -> str:

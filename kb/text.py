@@ -230,3 +230,21 @@ def analyze(text: str) -> list[str]:
             continue
         terms.extend(_analyze_word(w))
     return terms
+
+
+# Sentences that speak to a language model rather than to a reader: prompt injection.
+_INSTRUCTION = re.compile(
+    r"\b(?:negeer|vergeet|ignore|disregard|forget)\b.{0,40}\b(?:instructies?|regels|opdrachten|prompt"
+    r"|instructions?|rules)\b"
+    r"|\b(?:systeem|system)[ -]?(?:prompt|bericht|message)\b"
+    r"|\b(?:je|jij|u) (?:bent|is) (?:nu|vanaf nu) (?:een|de)\b|\byou are now\b"
+    r"|\b(?:antwoord|zeg|schrijf|vertel)\b.{0,20}\b(?:voortaan|vanaf nu|altijd|in elk antwoord)\b"
+    r"|\b(?:taalmodel|ai[- ]assistent|chatbot|language model|assistant)\b.{0,40}\b(?:moet|must|should)\b"
+    r"|^\s*(?:system|systeem|assistant|assistent)\s*:",
+    re.I,
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that gives orders to a language model (prompt injection)."""
+    return bool(_INSTRUCTION.search(sentence))
