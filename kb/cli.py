@@ -31,14 +31,19 @@ class _Bars:
             return
         bar = self.bars.get(stage)
         if bar is None:
-            desc = "Bestanden " if stage == "files" else "Passages  "
-            bar = self.bars[stage] = self._tqdm(total=total, desc=desc, unit=" st", file=sys.stderr, leave=True)
+            desc = {"files": "Bestanden ", "clean": "Opschonen "}.get(stage, "Passages  ")
+            unit = " stap" if stage == "clean" else " st"
+            bar = self.bars[stage] = self._tqdm(
+                total=total, desc=desc, unit=unit, file=sys.stderr, leave=stage != "clean"
+            )
         bar.total = total
         bar.update(done - bar.n)
         if label:
             bar.set_postfix_str(label[:40], refresh=False)
         if done >= total:
             bar.close()
+            if stage == "clean":  # one bar per big file, gone when it is clean
+                del self.bars[stage]
 
     def close(self):
         for bar in self.bars.values():

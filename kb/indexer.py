@@ -22,8 +22,11 @@ from ingest.types import Block, Chunk
 from kb.config import Settings
 from kb.store import WriteError
 
-# progress(stage, done, total, label); stage is "files" or "chunks"
+# progress(stage, done, total, label); stage is "files", "clean" (the passes of cleaning one
+# big file, see CLEAN_PROGRESS_BYTES) or "chunks"
 Progress = Callable[[str, int, int, str], None]
+#: a file at least this big reports the passes of its cleaning (a few seconds per MB)
+CLEAN_PROGRESS_BYTES = 1_000_000
 
 
 @dataclass
@@ -103,10 +106,12 @@ def _add(f: Path, found: list[Path], report: IngestReport) -> None:
         report.skipped.append((str(f), f"bestandstype '{f.suffix or '(geen)'}' wordt niet ondersteund"))
 
 
-def prepare(path: Path, settings: Settings) -> tuple[list[Block], list[Chunk], dict]:
-    """Load, clean, describe and chunk one file (no index access)."""
+def prepare(
+    path: Path, settings: Settings, on_step: Callable[[int, int, str], None] | None = None
+) -> tuple[list[Block], list[Chunk], dict]:
+    """Load, clean, describe and chunk one file (no index access); ``on_step`` sees the cleaning."""
     doc = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
-    blocks = clean_pages(doc.pages)
+    blocks = clean_pages(doc.pages, on_step)
     if not any(b.text.strip() for b in blocks if b.kind != "heading"):
         raise LoadError(path, "na het opschonen bleef er geen tekst over om te doorzoeken")
     meta = describe(doc, blocks)
@@ -221,7 +226,9 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
             if known and known.get("sha256") == file_sha256(f):
                 report.unchanged.append(doc_id)
                 continue
-            blocks, chunks, entry = prepare(f, settings)
+            big = f.stat().st_size >= CLEAN_PROGRESS_BYTES
+            on_step = (lambda done, total, _, name=f.name: progress("clean", done, total, name)) if big else None
+            blocks, chunks, entry = prepare(f, settings, on_step)
         except LoadError as e:
             report.failed.append((str(f), e.reason))
             continue

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from conftest import CORPUS, write_pdf
 
 from kb.cli import main as cli
+from kb.config import Settings
 from kb.indexer import ingest
 from kb.retrieve import Retriever
 from kb.store import ModelMismatchError, Store
@@ -269,3 +270,21 @@ def test_search_without_index_says_to_run_ingest(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert "kb ingest" in result.output
     shutil.rmtree(tmp_path / "nergens", ignore_errors=True)
+
+
+def test_a_big_file_shows_its_cleaning_and_a_pasted_repeat_is_kept_once(tmp_path, monkeypatch):
+    from ingest.clean import PIPELINE
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    paragraph = "De leerling krijgt extra ondersteuning op school, zo staat het in het plan.\n\n"
+    (docs / "geplakt.txt").write_text("# Plan\n\n" + paragraph * 14_000 + ZORG + "\n", encoding="utf-8")
+    assert (docs / "geplakt.txt").stat().st_size > 1_000_000
+    monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
+    result = CliRunner().invoke(cli, ["ingest", str(docs)])
+    assert result.exit_code == 0, result.output
+    assert "Opschonen" in result.output and f"/{len(PIPELINE)} [" in result.output
+
+    texts = [doc for _, doc, _ in _chunks(Settings.from_env())]
+    assert sum(t.count("De leerling krijgt extra ondersteuning op school") for t in texts) == 1
+    assert any("zorgplicht" in t for t in texts)

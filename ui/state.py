@@ -40,11 +40,16 @@ def build_lock() -> threading.Lock:
 def ingest_progress(bar):
     """An ingest progress callback that drives ``bar`` (files first, then passages)."""
 
+    shown = [0.0]  # the bar's value, kept while a big document is being cleaned
+
     def progress(stage: str, done: int, total: int, label: str) -> None:
         if not total:
             return
         if stage == "files":
-            bar.progress(0.1 * done / total, text=f"Documenten lezen ({done} van {total})")
+            shown[0] = 0.1 * done / total
+            bar.progress(shown[0], text=f"Documenten lezen ({done} van {total})")
+        elif stage == "clean":
+            bar.progress(shown[0], text=f"Groot document opschonen: {label} (stap {done} van {total})")
         else:
             bar.progress(0.1 + 0.9 * done / total, text=f"Passages verwerken ({done} van {total})")
 

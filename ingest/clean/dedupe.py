@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 from ingest.clean.draft import Draft, Piece
 
@@ -21,7 +22,8 @@ def letters(s: str) -> str:
     return re.sub(r"[^a-z0-9à-ÿ]", "", s.lower())
 
 
-def _words(s: str) -> list[str]:
+def lower_words(s: str) -> list[str]:
+    """The words of ``s``, lower-cased, as :func:`similar_headings` compares them."""
     return re.findall(r"[a-z0-9à-ÿ]+", s.lower())
 
 
@@ -33,7 +35,7 @@ def _shingles(words: list[str]) -> set[tuple[str, ...]]:
 
 def similar_headings(a: str, b: str) -> bool:
     """Most words of the shorter heading are in the other one."""
-    wa, wb = set(_words(a)), set(_words(b))
+    wa, wb = set(lower_words(a)), set(lower_words(b))
     if not wa or not wb:
         return False
     return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
@@ -50,16 +52,29 @@ def _mark_headings(blocks: list[Piece]) -> None:
             b.heading_idx = cur
 
 
+#: an exact copy that occurs more often than this is searched once, for all its copies
+MAX_SEARCHED_COPIES = 8
+
+
 def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
     """(earlier, later) blocks of about the same size that share most trigrams; marks pull quotes.
 
     A pair counts when the smaller block shares at least 80 % of its trigrams with the
     other, so it must share one of its rarest ``len // 5 + 2`` trigrams (prefix
     filtering): only those are looked up, which keeps the search near-linear in the
-    document even when common trigrams recur in thousands of paragraphs.
+    document even when common trigrams recur in thousands of paragraphs. A block copied
+    more than :data:`MAX_SEARCHED_COPIES` times (boilerplate, a pasted document) is
+    searched by its first copy only; its copies pair up as a chain, each with the next.
     """
     cands = [i for i, b in enumerate(blocks) if b.kind in ("paragraph", "list") and not b.removed]
-    words = {i: _words(blocks[i].text) for i in cands}
+    copies: dict[str, list[int]] = defaultdict(list)
+    for i in cands:
+        copies[letters(blocks[i].text)].append(i)
+    frequent = [members for members in copies.values() if len(members) > MAX_SEARCHED_COPIES]
+    later_copies = {i for members in frequent for i in members[1:]}
+    cands = [i for i in cands if i not in later_copies]
+
+    words = {i: lower_words(blocks[i].text) for i in cands}
     sh = {i: _shingles(words[i]) for i in cands}
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i in cands:
@@ -87,7 +102,12 @@ def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
                     blocks[small].removed = "pull quote"
                 continue
             pairs.append((min(i, j), max(i, j)))
-    return pairs
+    for members in frequent:
+        if blocks[members[0]].removed:  # a pull quote: so is every copy
+            for k in members[1:]:
+                blocks[k].removed = blocks[members[0]].removed
+        pairs.extend(pairwise(members))
+    return sorted(pairs)
 
 
 def _judge_pairs(blocks: list[Piece], pairs: list[tuple[int, int]]) -> None:
@@ -145,19 +165,23 @@ def _drop_slide_rest(blocks: list[Piece]) -> None:
     for i, b in enumerate(blocks):
         if b.kind in ("paragraph", "list") and norm[i] and norm[i] not in first_seen:
             first_seen[norm[i]] = i
-    changed = True
-    while changed:
-        changed = False
-        for i, b in enumerate(blocks):
-            if b.removed or b.kind not in ("paragraph", "list") or not norm[i]:
-                continue
-            j = first_seen.get(norm[i])
-            if j is None or j >= i or blocks[j].removed:
-                continue
-            nb = [k for k in (i - 1, i + 1) if 0 <= k < len(blocks)]
-            if any(blocks[k].removed == "repeat" for k in nb):
-                b.removed = "repeat"
-                changed = True
+
+    def drops(i: int) -> bool:
+        b = blocks[i]
+        if b.removed or b.kind not in ("paragraph", "list") or not norm[i]:
+            return False
+        j = first_seen.get(norm[i])
+        if j is None or j >= i or blocks[j].removed:
+            return False
+        return any(blocks[k].removed == "repeat" for k in (i - 1, i + 1) if 0 <= k < len(blocks))
+
+    # a worklist: a block can only start to qualify when a neighbour was just removed
+    todo = [i for i in range(len(blocks)) if drops(i)]
+    while todo:
+        i = todo.pop()
+        if drops(i):
+            blocks[i].removed = "repeat"
+            todo.extend(k for k in (i - 1, i + 1) if 0 <= k < len(blocks))
 
 
 def dedupe(d: Draft) -> None:

@@ -12,8 +12,9 @@ kept as a paragraph.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
-from ingest.clean.dedupe import similar_headings
+from ingest.clean.dedupe import lower_words, similar_headings
 from ingest.clean.draft import Draft
 from ingest.clean.shapes import RE_CAPTION, is_caps
 
@@ -50,7 +51,22 @@ def drop_sections(d: Draft) -> None:
 def drop_empty_headings(d: Draft) -> None:
     """Pass: the heading of a table of contents, and headings whose whole content was removed."""
     blocks = d.pieces
-    headings = [(k, h) for k, h in enumerate(blocks) if h.kind == "heading"]
+    by_word: dict[str, list[int]] = defaultdict(list)  # headings by their words: similar ones share one
+    for k, h in enumerate(blocks):
+        if h.kind == "heading":
+            for w in set(lower_words(h.text)):
+                by_word[w].append(k)
+
+    def like_another_heading(i: int) -> bool:
+        near = {k for w in set(lower_words(blocks[i].text)) for k in by_word[w]}
+        return any(
+            k != i
+            and blocks[k].kind == "heading"
+            and not blocks[k].removed
+            and similar_headings(blocks[i].text, blocks[k].text)
+            for k in near
+        )
+
     for i, b in enumerate(blocks):
         if b.toc_next and _RE_TOC_HEAD.match(b.text) and not b.removed:
             b.removed = "toc"
@@ -72,8 +88,7 @@ def drop_empty_headings(d: Draft) -> None:
             and all(f.removed for f in following)
             and any(f.removed in ("teaser", "repeat", "colophon", "copyright", "pull quote") for f in following)
         ):
-            others = [h for k, h in headings if k != i and h.kind == "heading" and not h.removed]
-            if b.md_level or is_caps(b.text) or any(similar_headings(b.text, h.text) for h in others):
+            if b.md_level or is_caps(b.text) or like_another_heading(i):
                 b.removed = "empty"  # a teaser's or repeated slide's heading
             else:
                 b.kind, b.level = "paragraph", 0  # a short line taken for a heading: keep it

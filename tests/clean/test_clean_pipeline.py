@@ -8,6 +8,7 @@ import pytest
 from clean_corpus import F000, F001, F002, F003, F004, blocks, find, source, text
 
 from ingest.clean import clean_pages, clean_text
+from ingest.types import Page
 
 
 def test_raw_keeps_the_original_lines():
@@ -107,3 +108,14 @@ def test_every_pass_is_listed_once_and_says_what_it_repairs():
         assert module.__doc__ and step.__doc__, step.__qualname__
     assert PIPELINE[0].__name__ == "read_lines" and PIPELINE[-1].__name__ == "drop_empty_headings"
     assert ingest.clean.clean_pages.__doc__
+
+
+def test_each_pass_reports_when_it_is_done():
+    from ingest.clean import PIPELINE
+
+    seen: list[tuple[int, int, str]] = []
+    clean_pages(
+        [Page(number=1, text="# Kop\n\nEen zin over de zorgplicht van de school.")],
+        on_step=lambda *step: seen.append(step),
+    )
+    assert seen == [(k, len(PIPELINE), step.__name__) for k, step in enumerate(PIPELINE, start=1)]
