@@ -157,3 +157,17 @@ def test_ask_and_open_a_source_in_chromium(server):
             assert not outside, f"the app contacted other hosts: {outside}"
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser"
+)
+def test_twenty_browser_pages_at_once_get_the_answers_one_page_gets(corpus_settings, tmp_path):
+    from eval.load_app import run
+
+    result = run(users=20, n_questions=2, settings=corpus_settings, log_dir=tmp_path)
+    assert result.questions == 2 and result.users == 20
+    assert not result.errors, result.errors[:5]
+    assert not result.differing, result.differing
+    assert result.p95 >= result.p50 > 0  # every page was timed
