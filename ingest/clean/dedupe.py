@@ -54,6 +54,8 @@ def _mark_headings(blocks: list[Piece]) -> None:
 
 #: an exact copy that occurs more often than this is searched once, for all its copies
 MAX_SEARCHED_COPIES = 8
+#: a block is compared with at most this many earliest blocks that share a trigram with it
+MAX_COMPARED = 50
 
 
 def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
@@ -65,6 +67,9 @@ def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
     document even when common trigrams recur in thousands of paragraphs. A block copied
     more than :data:`MAX_SEARCHED_COPIES` times (boilerplate, a pasted document) is
     searched by its first copy only; its copies pair up as a chain, each with the next.
+    Of the blocks that share a rare trigram, only the first :data:`MAX_COMPARED` are
+    compared (a paragraph with hundreds of near-copies, such as a pasted series of
+    reports, would otherwise make the search quadratic).
     """
     cands = [i for i, b in enumerate(blocks) if b.kind in ("paragraph", "list") and not b.removed]
     copies: dict[str, list[int]] = defaultdict(list)
@@ -86,7 +91,7 @@ def _repeat_pairs(blocks: list[Piece]) -> list[tuple[int, int]]:
         if len(words[i]) < 6:
             continue
         rarest = sorted(sh[i], key=lambda s: (len(index[s]), s))[: len(sh[i]) // 5 + 2]
-        others = {j for s in rarest for j in index[s] if j != i}
+        others = {j for s in rarest for j in index[s][:MAX_COMPARED] if j != i}
         for j in sorted(others):
             if (len(sh[i]), i) > (len(sh[j]), j):
                 continue  # every pair is judged once, from its smaller block
