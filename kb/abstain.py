@@ -170,5 +170,5 @@ MISSING_KIND = {
     "quantity": "de bronnen noemen het gevraagde aantal of bedrag niet",
     "time": "de bronnen noemen het gevraagde moment of jaar niet",
     "person": "de bronnen zeggen niet wie dat is of doet",
-    "place": "de bronnen zeggen niet waar",
+    "place": "de bronnen noemen de gevraagde plek of instantie niet",
 }
