@@ -34,16 +34,18 @@ verdict $r "1. '_notities.txt' is still found after a second ingest"
 export KB_HOME=$WORK/home2
 for side in a b; do
   mkdir -p "$WORK/$side"
-  for n in $(seq 1 20); do
-    printf '# Notitie %s%s\n\nDe kwikstaartregeling %s%s geldt alleen in dit bestand over passend onderwijs.\n' \
-      "$side" "$n" "$side" "$n" >"$WORK/$side/$side$n.txt"
+  for n in $(seq 1 20); do # about ten passages each, so that the two runs overlap
+    {
+      printf '# Notitie %s%s\n\nDe kwikstaartregeling %s%s geldt alleen in dit bestand.\n\n' "$side" "$n" "$side" "$n"
+      cat "$CODE"/corpus/00[0-4]_*.txt | tail -c +$((n * 9000 + 1)) | head -c 9000 | sed 's/kwikstaart//g'
+    } >"$WORK/$side/$side$n.txt"
   done
 done
 kb ingest "$WORK/a" >"$WORK/a.log" 2>&1 &
 kb ingest "$WORK/b" >"$WORK/b.log" 2>&1 &
 wait
 kb ingest "$WORK/a" "$WORK/b" >/dev/null 2>&1 # the next run: round 1 deleted "orphans" here
-found=$(kb search kwikstaartregeling -k 60 --json 2>/dev/null |
+found=$(kb search kwikstaartregeling -k 100 --json 2>/dev/null |
   "$PY" -c 'import json, sys; print(len({r["source"] for r in json.load(sys.stdin)["results"]}))')
 [ "$found" = 40 ] && r=ok || r=bad
 verdict $r "2. two ingests of 20 files at once, then a third: $found of 40 documents found"
