@@ -44,7 +44,8 @@ done
 kb ingest "$WORK/a" >"$WORK/a.log" 2>&1 &
 kb ingest "$WORK/b" >"$WORK/b.log" 2>&1 &
 wait
-kb ingest "$WORK/a" "$WORK/b" >/dev/null 2>&1 # the next run: round 1 deleted "orphans" here
+mkdir -p "$WORK/c" && printf '# C\n\nEen derde map met een ander bestand.\n' >"$WORK/c/c.txt"
+kb ingest "$WORK/c" >/dev/null 2>&1 # the next run, of another folder: round 1 deleted "orphans" here
 found=$(kb search kwikstaartregeling -k 100 --json 2>/dev/null |
   "$PY" -c 'import json, sys; print(len({r["source"] for r in json.load(sys.stdin)["results"]}))')
 [ "$found" = 40 ] && r=ok || r=bad
@@ -53,15 +54,19 @@ verdict $r "2. two ingests of 20 files at once, then a third: $found of 40 docum
 # 4. a killed --rebuild keeps the old index
 export KB_HOME=$WORK/home4
 kb ingest >/dev/null 2>&1
-kb ingest --rebuild >/dev/null 2>&1 &
+kb ingest --rebuild >/dev/null 2>"$WORK/rebuild.log" &
 pid=$!
-sleep 20
+for _ in $(seq 1 240); do # kill it once it is embedding passages
+  grep -q "Passages" "$WORK/rebuild.log" 2>/dev/null && break
+  sleep 0.5
+done
+sleep 2
 pkill -9 -P $pid 2>/dev/null
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 summary=$(kb ingest 2>/dev/null | tail -1)
 case "$summary" in *"5 ongewijzigd"*) r=ok ;; *) r=bad ;; esac
-verdict $r "4. after a rebuild killed at 20 s the old index is still there: '$summary'"
+verdict $r "4. after a rebuild killed while embedding, the old index is still there: '$summary'"
 
 # smaller: a latin-1 text is read
 export KB_HOME=$WORK/home6
