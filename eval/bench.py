@@ -193,7 +193,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
             entry["chunk_ids"].append(new_id)
         needed -= min(needed, len(originals))
         rows = _flush(col, rows, final=needed <= 0)
-    store._save_manifest()  # Store has no public bulk add; the manifest is written once here
+    store.save_manifest()  # Store has no public bulk add; the manifest is written once here
     print(
         f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
     )

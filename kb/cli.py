@@ -240,6 +240,37 @@ def doctor(repair: bool) -> None:
         raise SystemExit(1)
 
 
+def _transfer(to_server: bool) -> None:
+    from dataclasses import replace
+
+    from kb.errors import KBError
+    from kb.transfer import copy_index
+
+    settings = Settings.from_env()
+    embedded, server = replace(settings, chroma_mode="embedded"), replace(settings, chroma_mode="http")
+    bars = _Bars()
+    try:
+        report = copy_index(embedded, server, bars) if to_server else copy_index(server, embedded, bars)
+    except KBError as e:
+        _fail(str(e))
+    finally:
+        bars.close()
+    _out(report.summary())
+
+
+@main.command(
+    "export",
+    help="Kopieer de index in KB_HOME naar de Chroma-server (KB_CHROMA_HOST/PORT), zonder opnieuw in te bedden.",
+)
+def export_index() -> None:
+    _transfer(to_server=True)
+
+
+@main.command("import", help="Kopieer de index uit de Chroma-server naar KB_HOME (terug naar embedded).")
+def import_index() -> None:
+    _transfer(to_server=False)
+
+
 @main.command(help="Wis opgeslagen gesprekken en feedback: alles, één gesprek, of ouder dan N dagen.")
 @click.option("--conversation", help="Alleen dit gesprek (id).")
 @click.option("--older-than", "days", type=float, help="Alleen gesprekken die N dagen niet gebruikt zijn.")
