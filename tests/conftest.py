@@ -80,9 +80,8 @@ def server_settings(server, **overrides) -> Settings:
     import uuid
 
     overrides.setdefault("collection", f"t{uuid.uuid4().hex[:12]}")
-    return Settings.from_env(
-        chroma_mode="http", chroma_host=server.host, chroma_port=server.port, chroma_timeout=5.0, **overrides
-    )
+    overrides.setdefault("chroma_timeout", 5.0)
+    return Settings.from_env(chroma_mode="http", chroma_host=server.host, chroma_port=server.port, **overrides)
 
 
 @pytest.fixture(params=BACKENDS)
