@@ -113,3 +113,11 @@ def any_corpus_settings(request) -> Settings:
     """``corpus_settings`` in each backend."""
     name = "corpus_settings" if request.param == "embedded" else "server_corpus_settings"
     return request.getfixturevalue(name)
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The ``KB_*`` variables that make another process (the app, the CLI) use ``settings``' index."""
+    env = {"KB_HOME": str(settings.home), "KB_CHROMA_MODE": settings.chroma_mode, "KB_COLLECTION": settings.collection}
+    if settings.server:
+        env.update(KB_CHROMA_HOST=settings.chroma_host, KB_CHROMA_PORT=str(settings.chroma_port))
+    return env

@@ -97,6 +97,22 @@ def test_a_rebuild_makes_a_new_generation_and_drops_the_old_one(chroma_server, e
     assert api.search("kribbenkraan", settings=settings)[0].source == "kraan.txt"
 
 
+def test_doctor_checks_an_index_in_the_server_and_removes_an_abandoned_rebuild(chroma_server, embedder, tmp_path):
+    from kb import remote
+    from kb.doctor import check
+
+    settings = server_settings(chroma_server, home=tmp_path / "kb")
+    assert not check(settings).healthy, "no index yet"
+    assert ingest([_docs(tmp_path, zorg=ZORG)], settings=settings, embedder=embedder).ok
+    result = check(settings)
+    assert result.healthy and (result.documents, result.chunks) == (1, len(Store(settings).owned_ids()))
+    abandoned = f"{settings.collection}-20260101-000000-1"  # what a killed rebuild leaves behind
+    Store(settings, create=True, paths=active(settings).__class__(tmp_path / "x", abandoned)).collection(model="m")
+    result = check(settings)
+    assert not result.healthy and abandoned in result.findings[0].problem
+    assert check(settings, repair=True).healthy and remote.generations(settings) == [active(settings).generation]
+
+
 def test_an_index_moves_to_the_server_and_back_without_reembedding(chroma_server, embedder, tmp_path):
     from kb.transfer import copy_index
 
