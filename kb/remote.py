@@ -179,9 +179,11 @@ def set_generation(settings: Settings, generation: str) -> None:
 
 def generations(settings: Settings) -> list[str]:
     """The generations that have a chunk collection in the server."""
-    prefix = f"{settings.collection}-"
+    import re
+
+    own = re.compile(re.escape(settings.collection) + r"-(index|\d{8}-\d{6}-\d+)")
     names = [getattr(c, "name", c) for c in connect(settings).list_collections(limit=10_000)]
-    return sorted(n for n in names if n.startswith(prefix) and "." not in n)
+    return sorted(n for n in names if own.fullmatch(n))
 
 
 def drop_generation(settings: Settings, generation: str) -> None:
