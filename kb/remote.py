@@ -122,30 +122,45 @@ def default_generation(settings: Settings) -> str:
     return f"{settings.collection}-index"
 
 
-def _existing(settings: Settings, name: str):
-    """The collection ``name``, or None when the server has none (a server that fails: an error)."""
+_handles: dict[tuple, Any] = {}  # (address, name) -> collection: a stamp check is then one request
+
+
+def _missing(e: BaseException) -> bool:
     from chromadb.errors import NotFoundError
 
+    return isinstance(e, NotFoundError) or "does not exist" in str(e) or "not found" in str(e).lower()
+
+
+def _existing(settings: Settings, name: str, cached: bool = True):
+    """The collection ``name``, or None when the server has none (a server that fails: an error)."""
+    key = (address(settings), name)
+    if cached and key in _handles:
+        return _handles[key]
     client = connect(settings)
     try:
-        return client.get_collection(name)
-    except NotFoundError:
-        return None
+        col = _handles[key] = client.get_collection(name)
+        return col
     except Exception as e:
-        if "does not exist" in str(e) or "not found" in str(e).lower():
+        if _missing(e):
             return None
         raise ServerUnavailableError(unreachable(settings, describe(e))) from None
 
 
 def _read(settings: Settings, name: str, rid: str, include: list) -> dict | None:
     """One record of a bookkeeping collection (documents and metadatas), or None."""
-    col = _existing(settings, name)
-    if col is None:
-        return None
-    try:
-        got = col.get(ids=[rid], include=include)
-    except Exception as e:
-        raise ServerUnavailableError(unreachable(settings, describe(e))) from None
+    for cached in (True, False):  # a cached handle of a collection deleted since: look it up again
+        col = _existing(settings, name, cached)
+        if col is None:
+            return None
+        try:
+            got = col.get(ids=[rid], include=include)
+            break
+        except Exception as e:
+            _handles.pop((address(settings), name), None)
+            if not (cached and _missing(e)):
+                if _missing(e):
+                    return None
+                raise ServerUnavailableError(unreachable(settings, describe(e))) from None
     if not got["ids"]:
         return None
     return {k: (got[k] or [None])[0] for k in include}
@@ -190,6 +205,7 @@ def drop_generation(settings: Settings, generation: str) -> None:
     """Delete a generation's collections (an abandoned rebuild, or the one a rebuild replaced)."""
     client = connect(settings)
     for name in (generation, f"{generation}.manifest", f"{generation}.docs"):
+        _handles.pop((address(settings), name), None)
         with contextlib.suppress(Exception):
             client.delete_collection(name)
 
