@@ -159,3 +159,50 @@ def test_killing_the_server_mid_ingest_stops_with_a_message_and_the_next_run_com
         assert not store.orphans() and len(store.documents()) == 4 and not store.lexical_stale()
     finally:
         server.stop()
+
+
+SEARCHER = """
+import json, sys
+from kb import api
+for line in sys.stdin:
+    print(json.dumps([p.source for p in api.search(line.strip())]), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_running_process_sees_what_another_process_ingested(chroma_server, embedder, tmp_path):
+    """Two real processes: a long-running searcher (as an app process is) and `kb ingest` beside it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import environment
+
+    settings = server_settings(chroma_server, home=tmp_path / "kb")
+    assert ingest([_docs(tmp_path, zorg=ZORG)], settings=settings, embedder=embedder).ok
+    env = {**os.environ, **environment(settings)}
+    searcher = subprocess.Popen(
+        [sys.executable, "-c", SEARCHER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+
+        def ask_searcher(query: str) -> list[str]:
+            assert searcher.stdin and searcher.stdout
+            searcher.stdin.write(query + "\n")
+            searcher.stdin.flush()
+            return json.loads(searcher.stdout.readline())
+
+        assert ask_searcher("zorgplicht")[:1] == ["zorg.txt"]
+        assert "kraan.txt" not in ask_searcher("kribbenkraan")
+        kraan = tmp_path / "later"
+        kraan.mkdir()
+        (kraan / "kraan.txt").write_text(KRAAN, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "kb.cli", "ingest", str(kraan)], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr
+        assert ask_searcher("kribbenkraan")[:1] == ["kraan.txt"], "seen without a restart"
+    finally:
+        searcher.kill()
+        searcher.wait(10)
