@@ -82,6 +82,19 @@ def test_answer_has_citations_and_source_cards(any_kb_home):
     assert first.title in body and str(first.year) in body
 
 
+def test_a_chroma_server_that_is_down_is_said_in_dutch(monkeypatch, tmp_path):
+    from chroma_server import free_port
+
+    port = free_port()
+    for var, value in {"KB_HOME": str(tmp_path), "KB_CHROMA_MODE": "http", "KB_CHROMA_PORT": str(port)}.items():
+        monkeypatch.setenv(var, value)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert f"127.0.0.1:{port}" in at.error[0].value and "niet bereikbaar" in at.error[0].value
+    assert not at.chat_input
+
+
 def test_followup_uses_the_conversation_and_survives_a_refresh(kb_home):
     at = ask(start("leraar"), SEVEN)
     ask(at, "welke daarvan gaat over ouders?")
