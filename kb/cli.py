@@ -72,7 +72,12 @@ def _fail(message: str) -> None:
 @click.group(help="Kennisbank Passend Onderwijs: doorzoek en bevraag de evaluatieliteratuur.")
 @click.version_option(package_name="kennisbank-passend-onderwijs")
 def main() -> None:
-    pass
+    from kb.errors import KBError
+
+    try:
+        Settings.from_env()  # a bad KB_* value is a message, not a traceback
+    except (KBError, ValueError) as e:
+        _fail(str(e))
 
 
 @main.command(help="Voeg documenten (PDF, .txt, .md) toe aan de index; standaard de meegeleverde corpus/.")

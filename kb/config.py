@@ -95,7 +95,9 @@ class Settings:
                 overrides[name] = Path(overrides[name])
         s = replace(s, **overrides)
         if s.chroma_mode not in ("embedded", "http"):
-            raise KBError(f"KB_CHROMA_MODE moet 'embedded' of 'http' zijn, niet '{s.chroma_mode}'")
+            raise KBError(
+                f"KB_CHROMA_MODE moet 'embedded' (een map onder KB_HOME, de standaard) of 'http' (een Chroma-server) zijn, niet '{s.chroma_mode}'"
+            )
         return s
 
     @property

@@ -49,6 +49,17 @@ def test_settings_read_the_server_variables(monkeypatch):
     assert not Settings.from_env().server, "embedded stays the default"
 
 
+def test_the_cli_says_what_is_wrong_with_a_bad_mode(monkeypatch):
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    monkeypatch.setenv("KB_CHROMA_MODE", "cloud")
+    result = CliRunner().invoke(main, ["search", "opp"])
+    assert result.exit_code == 1 and "KB_CHROMA_MODE" in result.output
+    assert isinstance(result.exception, SystemExit), "a message, not a traceback"
+
+
 def test_a_server_that_is_down_gives_a_dutch_message_within_seconds(tmp_path, embedder):
     from chroma_server import free_port
 
