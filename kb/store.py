@@ -159,7 +159,7 @@ class Store:
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate chunk ids in {doc_id}")
         self._check_space(doc_id, chunks)
-        batch = 2000
+        batch = 500 if self.remote is not None else 2000  # a request to a server stays small and quick
         try:
             for i in range(0, len(chunks), batch):
                 part = chunks[i : i + batch]
