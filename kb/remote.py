@@ -29,6 +29,7 @@ from typing import Any
 
 from kb.config import Settings
 from kb.errors import KBError
+from kb.records import get_all
 
 HEAD = "_head"
 CURRENT = "current"
@@ -229,8 +230,6 @@ class RemoteManifest:
 
     def read(self, fmt: int, chunker: int) -> dict:
         """The whole manifest, in the shape of embedded mode's manifest.json."""
-        from kb.records import get_all
-
         got = get_all(self._entries, include=["documents", "metadatas"])
         manifest: dict = {"format": fmt, "model": None, "chunker": chunker, "documents": {}, "version": ""}
         for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
@@ -246,7 +245,7 @@ class RemoteManifest:
         """Write the entries of ``changed`` (all when None; absent ones are deleted), then a new version."""
         docs = manifest["documents"]
         if changed is None:
-            known = set(self._entries.get(include=[])["ids"]) - {HEAD}
+            known = set(get_all(self._entries, include=[])["ids"]) - {HEAD}
             gone = sorted(known - set(docs))
             changed = sorted(docs)
         else:
