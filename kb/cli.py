@@ -228,8 +228,12 @@ def feedback_export(fmt: str, out: Path | None) -> None:
 @click.option("--repair", is_flag=True, help="Herstel wat veilig kan (weespassages, BM25, restanten).")
 def doctor(repair: bool) -> None:
     from kb.doctor import check
+    from kb.errors import KBError
 
-    result = check(Settings.from_env(), repair=repair)
+    try:
+        result = check(Settings.from_env(), repair=repair)
+    except KBError as e:  # e.g. a Chroma server that does not answer, or another writer
+        _fail(str(e))
     _out(
         f"Kennisbank: {result.home}  (index: {result.index.name}; {result.documents} documenten, "
         f"{result.chunks} passages)"

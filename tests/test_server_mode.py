@@ -75,6 +75,15 @@ def test_a_server_that_is_down_gives_a_dutch_message_within_seconds(tmp_path, em
         assert time.monotonic() - start < 5
         assert f"127.0.0.1:{settings.chroma_port}" in str(e.value) and "niet bereikbaar" in str(e.value)
         assert "chroma run" in str(e.value)
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    env = {"KB_HOME": str(settings.home), "KB_CHROMA_MODE": "http", "KB_CHROMA_PORT": str(settings.chroma_port)}
+    for args in (["doctor"], ["search", "zorgplicht"], ["ask", "Wat is de zorgplicht?"], ["import"]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 1 and "niet bereikbaar" in result.output, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
 
 
 def test_a_document_one_process_ingests_is_found_by_another_without_restart(chroma_server, embedder, tmp_path):
