@@ -15,6 +15,7 @@ import streamlit as st
 from kb.chats import new_id, valid_id
 from kb.errors import KBError
 from kb.export import conversation_markdown
+from kb.remote import ServerUnavailableError
 from ui import chat, glossary, search, sources, state
 from ui.widgets import CSS, DUTCH, TABS
 
@@ -29,10 +30,14 @@ def new_conversation() -> None:
 
 # --- the index: built on the first visit, loaded once --------------------------------------------
 st.html(CSS)
-if st.session_state.pop("herbouwen", False) or not state.has_index():
-    state.build_index(rebuild=state.has_index())
 try:
+    if st.session_state.pop("herbouwen", False) or not state.has_index():
+        state.build_index(rebuild=state.has_index())
     state.retriever()
+except ServerUnavailableError as e:  # KB_CHROMA_MODE=http and the server does not answer
+    st.error(str(e), icon=":material/cloud_off:")
+    st.button("Opnieuw proberen", type="primary")
+    st.stop()
 except KBError as e:  # e.g. an index of an older version or another model
     st.error(str(e), icon=":material/error:")
     st.button(

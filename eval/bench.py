@@ -1,6 +1,6 @@
 """Benchmarks: ingest throughput and query latency as the index grows.
 
-    python -m eval.bench [--sizes 10000,100000] [--queries 60] [--out eval/out/bench]
+    python -m eval.bench [--sizes 10000,100000] [--queries 60] [--out eval/out/bench] [--chroma-mode http]
 
 1. Ingest: the bundled corpus into a fresh scratch ``KB_HOME``, end to end (load,
    clean, chunk, embed, write Chroma + BM25), against encoding the same chunks with
@@ -179,7 +179,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
             new_meta = {k: v for k, v in meta.items() if k != "raw"}
             new_meta.update(doc_id=doc_id, title=f"{meta['title']} (kopie {copy})")
             rows.append((new_id, new_text, new_meta, _perturb(vec, nprng)))
-            entry = store.manifest.setdefault(
+            entry = store.documents().setdefault(
                 doc_id,
                 {
                     "sha256": "synthetic",
@@ -193,7 +193,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
             entry["chunk_ids"].append(new_id)
         needed -= min(needed, len(originals))
         rows = _flush(col, rows, final=needed <= 0)
-    store._save_manifest()  # Store has no public bulk add; the manifest is written once here
+    store.save_manifest()  # Store has no public bulk add; the manifest is written once here
     print(
         f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
     )
@@ -244,7 +244,7 @@ def markdown(result: dict) -> str:
         "# Benchmarks Kennisbank Passend Onderwijs",
         "",
         f"{result['created']} · {m['cpus']} cores (os.cpu_count()) · load average {m['load_before']} → {m['load_after']} · "
-        f"model {result['model']} (load {result['model_load_s']:.1f} s)",
+        f"model {result['model']} (load {result['model_load_s']:.1f} s) · Chroma {result.get('mode', 'embedded')}",
         "",
         "## Ingest (bundled corpus, fresh index)",
         "",
@@ -271,7 +271,7 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) -> dict:
+def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD, mode: str = "embedded") -> dict:
     from kb.config import Settings
     from kb.embedding import load_embedder
 
@@ -279,7 +279,9 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
     load_before = [round(x, 2) for x in os.getloadavg()]
     questions = [i["question"] for i in load_gold(gold) if not i.get("context_question")][:n_queries]
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        settings = Settings.from_env(home=Path(tmp) / "kbhome")
+        # in server mode (KB_CHROMA_HOST/PORT) a scratch collection of its own, deleted afterwards
+        scratch = {"chroma_mode": "http", "collection": f"bench{os.getpid()}"} if mode == "http" else {}
+        settings = Settings.from_env(home=Path(tmp) / "kbhome", **scratch)
         t0 = time.perf_counter()
         embedder = load_embedder(settings)
         model_load_s = time.perf_counter() - t0
@@ -294,6 +296,11 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
         from kb import api
 
         api.forget_retrievers()
+        if settings.server:
+            from kb import remote
+
+            for generation in remote.generations(settings):
+                remote.drop_generation(settings, generation)
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {
@@ -302,6 +309,7 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD) 
             "load_after": [round(x, 2) for x in os.getloadavg()],
         },
         "model": embedder.name,
+        "mode": mode,
         "model_load_s": model_load_s,
         "queries": len(questions),
         "ingest": ingest,
@@ -322,9 +330,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--queries", type=int, default=60, help="gold-set questions timed per size")
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench"), help="folder for bench.json and bench.md")
+    parser.add_argument(
+        "--chroma-mode",
+        choices=["embedded", "http"],
+        default="embedded",
+        help="http: a scratch collection in the Chroma server of KB_CHROMA_HOST/KB_CHROMA_PORT",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-    result = run(sizes, args.queries, args.out)
+    result = run(sizes, args.queries, args.out, mode=args.chroma_mode)
     print(markdown(result))
     return 0
 

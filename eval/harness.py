@@ -283,7 +283,10 @@ def run_ablations(items: list[dict], retriever, names: list[str], progress: bool
         if spec.pop("index", None) == "no_headers":
             say("Scratch-index zonder contextkoppen bouwen…")
             with tempfile.TemporaryDirectory(prefix="kb-eval-noheaders-") as tmp:
-                scratch = dataclasses.replace(retriever.settings, home=Path(tmp), context_headers=False)
+                # always a local folder: in server mode the shared index must not be touched
+                scratch = dataclasses.replace(
+                    retriever.settings, home=Path(tmp), context_headers=False, chroma_mode="embedded"
+                )
                 built = ingest(settings=scratch, embedder=retriever.embedder)
                 if not built.ok:
                     raise RuntimeError(f"ingest zonder contextkoppen mislukt: {built.failed}")

@@ -18,13 +18,15 @@ from kb.retrieve import Retriever
 SEARCH_DENSE_MARGIN = 0.02  # search: passages without a query word must be this close to the best one
 
 _lock = threading.Lock()
-_retrievers: dict[tuple, tuple[tuple[str, int], Retriever]] = {}
+_retrievers: dict[tuple, tuple[tuple[str, int | str], Retriever]] = {}
 
 
 def get_retriever(settings: Settings | None = None) -> Retriever:
     """One loaded retriever per (index, model); reloaded when the index changed."""
     settings = settings or Settings.from_env()
-    key = (str(settings.home.resolve()), settings.embed_model, settings.collection)
+    key: tuple = (str(settings.home.resolve()), settings.embed_model, settings.collection, settings.chroma_mode)
+    if settings.server:
+        key += (settings.chroma_host, settings.chroma_port)
     stamp = _manifest_stamp(settings)
     with _lock:
         cached = _retrievers.get(key)
@@ -34,7 +36,7 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
         return cached[1]
 
 
-def _manifest_stamp(settings: Settings) -> tuple[str, int]:
+def _manifest_stamp(settings: Settings) -> tuple[str, int | str]:
     """Changes whenever an ingest wrote to the index, so a loaded retriever is refreshed."""
     from kb.layout import stamp
 
@@ -50,9 +52,18 @@ def index_exists(settings: Settings | None = None) -> bool:
     """Whether ``KB_HOME`` holds an index with at least one document (cheap: reads the manifest)."""
     from kb.errors import KBError
     from kb.layout import active
-    from kb.store import read_manifest
+    from kb.remote import ServerUnavailableError
+    from kb.store import Store, read_manifest
 
-    paths = active(settings or Settings.from_env())
+    settings = settings or Settings.from_env()
+    paths = active(settings)
+    if paths.remote:  # a server that does not answer is said so, not taken for an empty index
+        try:
+            return bool(Store(settings, paths=paths).documents())
+        except ServerUnavailableError:
+            raise
+        except KBError:
+            return False
     try:
         return paths.chroma.exists() and bool(read_manifest(paths.manifest)["documents"])
     except KBError:

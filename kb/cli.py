@@ -72,7 +72,12 @@ def _fail(message: str) -> None:
 @click.group(help="Kennisbank Passend Onderwijs: doorzoek en bevraag de evaluatieliteratuur.")
 @click.version_option(package_name="kennisbank-passend-onderwijs")
 def main() -> None:
-    pass
+    from kb.errors import KBError
+
+    try:
+        Settings.from_env()  # a bad KB_* value is a message, not a traceback
+    except (KBError, ValueError) as e:
+        _fail(str(e))
 
 
 @main.command(help="Voeg documenten (PDF, .txt, .md) toe aan de index; standaard de meegeleverde corpus/.")
@@ -223,8 +228,12 @@ def feedback_export(fmt: str, out: Path | None) -> None:
 @click.option("--repair", is_flag=True, help="Herstel wat veilig kan (weespassages, BM25, restanten).")
 def doctor(repair: bool) -> None:
     from kb.doctor import check
+    from kb.errors import KBError
 
-    result = check(Settings.from_env(), repair=repair)
+    try:
+        result = check(Settings.from_env(), repair=repair)
+    except KBError as e:  # e.g. a Chroma server that does not answer, or another writer
+        _fail(str(e))
     _out(
         f"Kennisbank: {result.home}  (index: {result.index.name}; {result.documents} documenten, "
         f"{result.chunks} passages)"
@@ -238,6 +247,37 @@ def doctor(repair: bool) -> None:
         _out("Alles in orde.", fg="green")
     if not result.healthy:
         raise SystemExit(1)
+
+
+def _transfer(to_server: bool) -> None:
+    from dataclasses import replace
+
+    from kb.errors import KBError
+    from kb.transfer import copy_index
+
+    settings = Settings.from_env()
+    embedded, server = replace(settings, chroma_mode="embedded"), replace(settings, chroma_mode="http")
+    bars = _Bars()
+    try:
+        report = copy_index(embedded, server, bars) if to_server else copy_index(server, embedded, bars)
+    except KBError as e:
+        _fail(str(e))
+    finally:
+        bars.close()
+    _out(report.summary())
+
+
+@main.command(
+    "export",
+    help="Kopieer de index in KB_HOME naar de Chroma-server (KB_CHROMA_HOST/PORT), zonder opnieuw in te bedden.",
+)
+def export_index() -> None:
+    _transfer(to_server=True)
+
+
+@main.command("import", help="Kopieer de index uit de Chroma-server naar KB_HOME (terug naar embedded).")
+def import_index() -> None:
+    _transfer(to_server=False)
 
 
 @main.command(help="Wis opgeslagen gesprekken en feedback: alles, één gesprek, of ouder dan N dagen.")

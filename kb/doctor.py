@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.errors import KBError
-from kb.layout import POINTER, active, write_lock
+from kb.layout import POINTER, active, exists, write_lock
 
 REBUILD = "kb ingest --rebuild"
 
@@ -60,31 +60,10 @@ def _check(settings: Settings, repair: bool) -> Checkup:
     paths = active(settings)
     result = Checkup(home, paths.root)
     found = result.findings.append
-    if not home.exists():
-        found(Finding(f"{home} bestaat niet: er is nog geen kennisbank.", "kb ingest"))
-        return result
-    pointer = home / POINTER
-    if pointer.exists() and not paths.root.is_dir():
-        found(Finding(f"{pointer} verwijst naar {paths.root.name}, maar die map bestaat niet.", REBUILD))
-        return result
-    if not paths.manifest.exists():
-        if any(home.iterdir()) and not (home / "uploads").exists() and not paths.chroma.exists():
-            found(
-                Finding(
-                    f"{home} lijkt geen map van deze kennisbank (geen manifest, geen index). Kies met "
-                    "KB_HOME een eigen, lege map.",
-                    "KB_HOME=<lege map> kb ingest",
-                )
-            )
-        else:
-            found(Finding("Er is nog geen index.", "kb ingest"))
-        return result
-
-    _leftovers(settings, paths.root, repair, found)
-    database = paths.chroma / "chroma.sqlite3"
-    damaged = _database_problem(database)
-    if damaged:
-        found(Finding(f"Het databasebestand {database} is beschadigd ({damaged}).", REBUILD))
+    if paths.remote:
+        if not _server_layout(settings, paths, repair, found):
+            return result
+    elif not _folder_layout(settings, paths, repair, found):
         return result
     try:
         store = Store(settings)
@@ -125,7 +104,7 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             store.reconcile()
             finding.repaired = True
         found(finding)
-    if store.lexical_stale():
+    if not paths.remote and store.lexical_stale():  # in a server the BM25 index is a per-process cache
         finding = Finding("De zoekindex (BM25) hoort niet bij de passages in de index.", "kb doctor --repair")
         if repair:
             store.rebuild_lexical()
@@ -142,6 +121,58 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             )
         )
     return result
+
+
+def _folder_layout(settings: Settings, paths, repair: bool, found) -> bool:
+    """The checks of an index folder under KB_HOME; False when there is nothing more to check."""
+    home = settings.home
+    if not home.exists():
+        found(Finding(f"{home} bestaat niet: er is nog geen kennisbank.", "kb ingest"))
+        return False
+    pointer = home / POINTER
+    if pointer.exists() and not paths.root.is_dir():
+        found(Finding(f"{pointer} verwijst naar {paths.root.name}, maar die map bestaat niet.", REBUILD))
+        return False
+    if not paths.manifest.exists():
+        if any(home.iterdir()) and not (home / "uploads").exists() and not paths.chroma.exists():
+            found(
+                Finding(
+                    f"{home} lijkt geen map van deze kennisbank (geen manifest, geen index). Kies met "
+                    "KB_HOME een eigen, lege map.",
+                    "KB_HOME=<lege map> kb ingest",
+                )
+            )
+        else:
+            found(Finding("Er is nog geen index.", "kb ingest"))
+        return False
+
+    _leftovers(settings, paths.root, repair, found)
+    database = paths.chroma / "chroma.sqlite3"
+    damaged = _database_problem(database)
+    if damaged:
+        found(Finding(f"Het databasebestand {database} is beschadigd ({damaged}).", REBUILD))
+        return False
+    return True
+
+
+def _server_layout(settings: Settings, paths, repair: bool, found) -> bool:
+    """The checks of an index in a Chroma server; False when there is nothing more to check."""
+    from kb import remote
+
+    if not exists(settings, paths):
+        found(Finding(f"Er is nog geen index in de Chroma-server op {remote.address(settings)}.", "kb ingest"))
+        return False
+    others = [g for g in remote.generations(settings) if g != paths.generation]
+    if others:
+        finding = Finding(
+            f"{len(others)} collectie(s) van een afgebroken herbouw (bv. {others[0]}).", "kb doctor --repair"
+        )
+        if repair:
+            for generation in others:
+                remote.drop_generation(settings, generation)
+            finding.repaired = True
+        found(finding)
+    return True
 
 
 def _database_problem(database: Path) -> str:

@@ -8,6 +8,7 @@ and whatever was indexed before survives.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -144,7 +145,7 @@ def ingest(
     beside the active one, which stays in use until the new one is complete; the
     documents the old index had (whose files still exist) are taken along.
     """
-    from kb.layout import active, new_folder, write_lock
+    from kb.layout import active, discard, new_folder, write_lock
 
     settings = settings or Settings.from_env()
     progress = progress or (lambda *a: None)
@@ -158,10 +159,12 @@ def ingest(
             try:
                 report = _ingest_into(target, paths, settings, True, prune, progress, embedder, carry=old)
             except BaseException:
-                shutil.rmtree(target.root, ignore_errors=True)
+                with contextlib.suppress(Exception):  # a server that went away keeps its leftovers (kb doctor)
+                    discard(settings, target)
                 raise
             if report.stopped:
-                shutil.rmtree(target.root, ignore_errors=True)  # the old index stays as it was
+                with contextlib.suppress(Exception):
+                    discard(settings, target)  # the old index stays as it was
             else:
                 _switch(settings, old, target)
     report.seconds = time.perf_counter() - start
@@ -170,7 +173,7 @@ def ingest(
 
 def _switch(settings: Settings, old, target) -> None:
     """Point KB_HOME at the new index, then remove the old one."""
-    from kb.layout import switch_to
+    from kb.layout import discard, switch_to
 
     switch_to(settings, target)
     if old.root == settings.home:  # the layout before the pointer: the index sat in KB_HOME itself
@@ -178,16 +181,17 @@ def _switch(settings: Settings, old, target) -> None:
             shutil.rmtree(part, ignore_errors=True)
         old.manifest.unlink(missing_ok=True)
     elif old.root != target.root:
-        shutil.rmtree(old.root, ignore_errors=True)
+        discard(settings, old)
 
 
 def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder, carry=None) -> IngestReport:
     from kb.embedding import load_embedder
+    from kb.layout import exists
     from kb.store import Store
 
     report = IngestReport()
     inputs = [Path(p) for p in files_in] if files_in else [settings.corpus_dir]
-    if carry is not None and carry.manifest.exists():
+    if carry is not None and (carry.manifest.exists() or (carry.remote and exists(settings, carry))):
         try:
             carried = Store(settings, paths=carry).documents()
         except Exception:  # a damaged old index: rebuild from the given files only

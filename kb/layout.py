@@ -17,6 +17,12 @@ Layout::
 then points ``CURRENT`` at it, so a crash or a kill during a rebuild leaves the old
 index as it was. An older home with ``chroma/`` directly under ``KB_HOME`` is used as it
 is (its folder is ``KB_HOME`` itself) until the next rebuild.
+
+In server mode (``KB_CHROMA_MODE=http``, see :mod:`kb.remote`) an index folder is a
+*generation* of collections in the server, ``CURRENT`` is a pointer record there, and
+the folder under ``KB_HOME/server/<host>-<port>/<generation>/`` only caches this
+process's BM25 index. The write lock stays a file in ``KB_HOME``: writers to one server
+share a ``KB_HOME`` (one machine, or a shared volume).
 """
 
 from __future__ import annotations
@@ -45,6 +51,11 @@ class IndexPaths:
     """The files of one index folder."""
 
     root: Path
+    generation: str = ""  # server mode: the generation of collections ("" in embedded mode)
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.generation)
 
     @property
     def chroma(self) -> Path:
@@ -66,6 +77,10 @@ class IndexPaths:
 def active(settings: Settings) -> IndexPaths:
     """The active index folder: the one ``CURRENT`` names (or a home of the older layout)."""
     home = settings.home
+    if settings.server:
+        from kb import remote
+
+        return _generation(settings, remote.current_generation(settings) or remote.default_generation(settings))
     try:
         name = (home / POINTER).read_text(encoding="utf-8").strip()
     except OSError:
@@ -77,21 +92,58 @@ def active(settings: Settings) -> IndexPaths:
     return IndexPaths(home / "index")
 
 
+def _generation(settings: Settings, generation: str) -> IndexPaths:
+    cache = settings.home / "server" / f"{settings.chroma_host}-{settings.chroma_port}"
+    return IndexPaths(cache / generation, generation)
+
+
 def new_folder(settings: Settings) -> IndexPaths:
     """A fresh index folder beside the active one (for a rebuild)."""
-    return IndexPaths(settings.home / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    if settings.server:
+        return _generation(settings, f"{settings.collection}-{name}")
+    return IndexPaths(settings.home / f"index-{name}")
+
+
+def exists(settings: Settings, paths: IndexPaths) -> bool:
+    """Whether ``paths`` holds an index (it may still have no documents)."""
+    if paths.remote:
+        from kb import remote
+
+        return remote.generation_exists(settings, paths.generation)
+    return paths.chroma.exists()
+
+
+def discard(settings: Settings, paths: IndexPaths) -> None:
+    """Remove an index that is no longer (or never was) the active one."""
+    import shutil
+
+    shutil.rmtree(paths.root, ignore_errors=True)
+    if paths.remote:
+        from kb import remote
+
+        remote.drop_generation(settings, paths.generation)
 
 
 def switch_to(settings: Settings, paths: IndexPaths) -> None:
     """Make ``paths`` the active index, atomically."""
+    if paths.remote:
+        from kb import remote
+
+        remote.set_generation(settings, paths.generation)
+        return
     tmp = settings.home / f".{POINTER}.tmp"
     tmp.write_text(paths.root.name + "\n", encoding="utf-8")
     os.replace(tmp, settings.home / POINTER)
 
 
-def stamp(settings: Settings) -> tuple[str, int]:
+def stamp(settings: Settings) -> tuple[str, int | str]:
     """Changes whenever a write finished (another folder, or its manifest rewritten)."""
     paths = active(settings)
+    if paths.remote:
+        from kb import remote
+
+        return paths.generation, remote.generation_version(settings, paths.generation)
     try:
         return paths.root.name, paths.manifest.stat().st_mtime_ns
     except OSError:

@@ -114,6 +114,7 @@ class Retriever:
         got = get_all(self.collection, include=["metadatas"], ids=self.lexical.ids)
         by_id = dict(zip(got["ids"], got["metadatas"]))
         self.metas = [by_id.get(cid, {}) for cid in self.lexical.ids]
+        self.size = self.collection.count()  # a write changes the index's stamp, and a new Retriever is loaded
         self.weights = {"dense": 1.0, "lexical": 1.0}
 
     def _mask(self, filters: Filters) -> np.ndarray | None:
@@ -125,12 +126,12 @@ class Retriever:
         return self.embedder.embed_query(query)
 
     def dense(self, query: str, n: int, filters: Filters, vector: np.ndarray | None = None) -> list[tuple[str, float]]:
-        if self.collection.count() == 0:
+        if self.size == 0:
             return []
         q = self.embed(query) if vector is None else vector
         res = self.collection.query(
             query_embeddings=[list(map(float, q))],
-            n_results=min(n, self.collection.count()),
+            n_results=min(n, self.size),
             where=filters.where(),
             include=["distances"],
         )

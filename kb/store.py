@@ -10,7 +10,6 @@ before stays.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -20,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
-import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from ingest.catalog import SECTORS
 from ingest.types import Block, Chunk
 from kb.config import Settings
 from kb.errors import KBError
-from kb.layout import IndexPaths, active
+from kb.layout import IndexPaths, active, exists
 from kb.lexical import LexicalIndex, fingerprint
+from kb.records import chunk_metadata, get_all, pack_vectors, unpack_vectors  # noqa: F401  (re-exported)
+from kb.remote import RemoteManifest, address, connect, describe, unreachable
 
 MANIFEST_FORMAT = 2
 CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
@@ -53,28 +52,6 @@ class ModelMismatchError(KBError):
     pass
 
 
-PAGE = 10_000  # Chroma cannot return much more than ~32k rows from one get()
-
-
-def get_all(collection, include: list[str], ids: list[str] | None = None) -> dict:
-    """``collection.get`` in pages, for collections of any size; same result shape."""
-    out: dict = {"ids": [], **{k: [] for k in include}}
-    if ids is not None:
-        for i in range(0, len(ids), PAGE):
-            got = collection.get(ids=ids[i : i + PAGE], include=include)
-            for k in out:
-                out[k].extend(got[k])
-        return out
-    offset = 0
-    while True:
-        got = collection.get(include=include, limit=PAGE, offset=offset)
-        for k in out:
-            out[k].extend(got[k])
-        if len(got["ids"]) < PAGE:
-            return out
-        offset += PAGE
-
-
 def atomic_write_json(path: Path, data) -> None:
     """Write JSON to a temporary file beside ``path``, flush it to disk, then swap it in."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,71 +66,29 @@ def atomic_write_json(path: Path, data) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def pack_vectors(rows: np.ndarray) -> str:
-    """Sentence vectors as compact text for Chroma metadata: per row a float16 scale and int8 values."""
-    rows = np.asarray(rows, dtype=np.float32)
-    if rows.size == 0:
-        return ""
-    scale = np.abs(rows).max(axis=1, keepdims=True) / 127.0
-    scale[scale == 0] = 1.0
-    q = np.round(rows / scale).astype(np.int8)
-    head = np.asarray(rows.shape, dtype=np.uint16).tobytes()
-    return base64.b64encode(head + scale.astype(np.float16).tobytes() + q.tobytes()).decode("ascii")
-
-
-def unpack_vectors(text: str) -> np.ndarray | None:
-    """The rows packed by :func:`pack_vectors` (float32), or None for an empty or missing value."""
-    if not text:
-        return None
-    raw = base64.b64decode(text)
-    n, dim = np.frombuffer(raw[:4], dtype=np.uint16)
-    scale = np.frombuffer(raw[4 : 4 + 2 * n], dtype=np.float16).astype(np.float32).reshape(n, 1)
-    q = np.frombuffer(raw[4 + 2 * n :], dtype=np.int8).astype(np.float32).reshape(n, dim)
-    return q * scale
-
-
-def chunk_metadata(chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> dict:
-    """Flat metadata for Chroma (scalars only; None is not allowed)."""
-    m = chunk.meta
-    sectors = m.get("sectors") or []
-    meta = {
-        "doc_id": chunk.doc_id,
-        "title": m.get("title") or chunk.doc_id,
-        "short_title": m.get("short_title") or m.get("title") or chunk.doc_id,
-        "year": int(m["year"]) if m.get("year") else 0,
-        "doc_type": m.get("doc_type") or "onbekend",
-        "sectors": ",".join(sectors),
-        "section": chunk.section,
-        "position": chunk.position,
-        "page": chunk.page or 0,
-        "page_end": chunk.page_end or chunk.page or 0,
-        "header": chunk.header,
-        "author": m.get("author") or "",
-    }
-    for s in SECTORS:
-        meta[f"sector_{s}"] = s in sectors
-    if chunk.raw and chunk.raw.strip() != chunk.text.strip():
-        meta["raw"] = chunk.raw
-    if chunk.sentences:
-        meta["sent_spans"] = json.dumps(chunk.sentences, separators=(",", ":"))
-    if sentence_vectors is not None and len(sentence_vectors):
-        meta["sent_vecs"] = pack_vectors(sentence_vectors)
-    return meta
-
-
 class Store:
-    """One index folder (the active one unless ``paths`` names another)."""
+    """One index folder (the active one unless ``paths`` names another).
+
+    In server mode (``paths.remote``) the collection, the manifest and the documents'
+    blocks live in the Chroma server (:mod:`kb.remote`); the folder only caches BM25.
+    """
 
     def __init__(self, settings: Settings, create: bool = False, paths: IndexPaths | None = None):
         self.settings = settings
         self.paths = paths or active(settings)
-        if not create and not self.paths.chroma.exists():
-            raise NoIndexError(f"Er is nog geen index in {settings.home}. Bouw die eerst met: kb ingest")
+        self.where = address(settings) if self.paths.remote else str(settings.home)
+        if not create and not exists(settings, self.paths):
+            raise NoIndexError(f"Er is nog geen index in {self.where}. Bouw die eerst met: kb ingest")
         self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.remote = RemoteManifest(settings, self.paths.generation) if self.paths.remote else None
         try:
-            self.client = chromadb.PersistentClient(
-                path=str(self.paths.chroma),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+            self.client = (
+                connect(settings)
+                if self.paths.remote
+                else chromadb.PersistentClient(
+                    path=str(self.paths.chroma),
+                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+                )
             )
         except Exception as e:
             raise KBError(
@@ -169,14 +104,16 @@ class Store:
         """The chunk collection; ``model`` (when creating) records the embedding model."""
         if self._collection is not None:
             return self._collection
-        name = self.settings.collection
+        name = self.paths.generation or self.settings.collection
         try:
             col = self.client.get_collection(name)
         except Exception:
             if model is None:
-                raise NoIndexError(f"De index in {self.settings.home} is leeg. Bouw die eerst met: kb ingest") from None
+                raise NoIndexError(f"De index in {self.where} is leeg. Bouw die eerst met: kb ingest") from None
             col = self.client.create_collection(name, metadata={"hnsw:space": "cosine", "embed_model": model})
             self.manifest["model"] = model
+            if self.remote is not None:  # the manifest head marks the generation as an index
+                self.save_manifest("de index", [])
         self._collection = col
         return col
 
@@ -191,7 +128,7 @@ class Store:
         built = self.model
         if built and built != model:
             raise ModelMismatchError(
-                f"De index in {self.settings.home} is gebouwd met het model '{built}', "
+                f"De index in {self.where} is gebouwd met het model '{built}', "
                 f"maar nu is '{model}' ingesteld (KB_EMBED_MODEL). Bouw de index opnieuw "
                 f"met: kb ingest --rebuild   (of zet KB_EMBED_MODEL terug op '{built}')."
             )
@@ -222,7 +159,7 @@ class Store:
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate chunk ids in {doc_id}")
         self._check_space(doc_id, chunks)
-        batch = 2000
+        batch = 500 if self.remote is not None else 2000  # a request to a server stays small and quick
         try:
             for i in range(0, len(chunks), batch):
                 part = chunks[i : i + batch]
@@ -252,21 +189,29 @@ class Store:
         old = set(self.documents().get(doc_id, {}).get("chunk_ids", [])) - set(ids)
         if old:
             self._guarded(doc_id, col.delete, ids=sorted(old))
-        self._write_json(
-            doc_id,
-            self._doc_path(doc_id),
-            {"doc_id": doc_id, "meta": entry.get("meta", {}), "blocks": [asdict(b) for b in blocks]},
+        self.write_blocks(
+            doc_id, {"doc_id": doc_id, "meta": entry.get("meta", {}), "blocks": [asdict(b) for b in blocks]}
         )
         self.documents()[doc_id] = {**entry, "chunk_ids": ids}
-        self._save_manifest(doc_id)
+        self.save_manifest(doc_id, [doc_id])
+
+    def write_blocks(self, doc_id: str, data: dict) -> None:
+        """Store a document's cleaned blocks (``{"doc_id", "meta", "blocks"}``) for reading it whole."""
+        if self.remote is not None:
+            self._guarded(doc_id, self.remote.put_blocks, key=doc_id, data=data)
+        else:
+            self._write_json(doc_id, self._doc_path(doc_id), data)
 
     def delete_document(self, doc_id: str) -> None:
         ids = self.documents().get(doc_id, {}).get("chunk_ids", [])
         if ids:
             self._guarded(doc_id, self.collection().delete, ids=ids)
-        self._doc_path(doc_id).unlink(missing_ok=True)
+        if self.remote is not None:
+            self._guarded(doc_id, self.remote.drop_blocks, key=doc_id)
+        else:
+            self._doc_path(doc_id).unlink(missing_ok=True)
         self.documents().pop(doc_id, None)
-        self._save_manifest(doc_id)
+        self.save_manifest(doc_id, [doc_id])
 
     def reconcile(self) -> int:
         """Delete chunks no document owns (left by an interrupted run); return how many."""
@@ -281,7 +226,7 @@ class Store:
                 # chunks of this document are gone: forget it so the next ingest redoes it
                 self.documents().pop(doc_id)
         if missing:
-            self._save_manifest()
+            self.save_manifest()
         return len(orphans)
 
     def orphans(self) -> list[str]:
@@ -292,6 +237,8 @@ class Store:
         return self.paths.docs / doc_file(doc_id)
 
     def read_blocks(self, doc_id: str) -> list[dict]:
+        if self.remote is not None:
+            return self.remote.read_blocks(doc_id)
         p = self._doc_path(doc_id)
         return json.loads(p.read_text(encoding="utf-8"))["blocks"] if p.exists() else []
 
@@ -303,6 +250,7 @@ class Store:
             f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
         ]
         lex = LexicalIndex.build(got["ids"], texts)
+        lex.stamp = self._lexical_stamp()
         try:
             lex.save(self.paths.lexical)
         except OSError as e:
@@ -313,8 +261,14 @@ class Store:
         self._lexical = lex
         return lex
 
+    def _lexical_stamp(self) -> str:
+        """The chunk ids, and in server mode the manifest's version (another process may
+        have rewritten a document under the same chunk ids)."""
+        ids = self.owned_ids()
+        return fingerprint([*ids, f"@version:{self.manifest['version']}"] if self.remote is not None else ids)
+
     def lexical_stale(self) -> bool:
-        return LexicalIndex.read_stamp(self.paths.lexical) != fingerprint(self.owned_ids())
+        return LexicalIndex.read_stamp(self.paths.lexical) != self._lexical_stamp()
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
@@ -325,16 +279,17 @@ class Store:
         return self._lexical
 
     # --- writing safely ----------------------------------------------------------------
-    def _guarded(self, doc_id: str, call, **kwargs) -> None:
+    def _guarded(self, doc_id: str, call, **kwargs) -> Any:
         """Run one Chroma write; a failure or a stall (a full disk can hang it) becomes a WriteError."""
         import threading
 
         done = threading.Event()
         failure: list[BaseException] = []
+        result: list[Any] = []
 
         def run() -> None:
             try:
-                call(**kwargs)
+                result.append(call(**kwargs))
             except BaseException as e:
                 failure.append(e)
             finally:
@@ -343,6 +298,12 @@ class Store:
         worker = threading.Thread(target=run, name="kb-write", daemon=True)
         worker.start()
         if not done.wait(self.settings.write_timeout):
+            if self.remote is not None:
+                raise WriteError(
+                    f"Het schrijven van {doc_id} naar de Chroma-server staat al {self.settings.write_timeout:.0f} s "
+                    f"stil. {unreachable(self.settings, 'geen antwoord')}",
+                    stalled=True,
+                )
             raise WriteError(
                 f"Het schrijven van {doc_id} naar de index staat al {self.settings.write_timeout:.0f} s stil; "
                 f"waarschijnlijk is de schijf vol of geblokkeerd ({self.paths.root}). {_SPACE_HINT}",
@@ -350,12 +311,19 @@ class Store:
             )
         if failure:
             e = failure[0]
+            if self.remote is not None:
+                raise WriteError(
+                    f"Het schrijven van {doc_id} naar de Chroma-server is mislukt. {unreachable(self.settings, describe(e))}"
+                ) from e
             full = "full" in str(e).lower() or "no space" in str(e).lower() or "disk" in str(e).lower()
             reason = "de schijf is vol" if full else f"{type(e).__name__}: {str(e)[:160]}"
             raise WriteError(f"Het schrijven van {doc_id} naar de index is mislukt: {reason}. {_SPACE_HINT}") from e
+        return result[0] if result else None
 
     def _check_space(self, doc_id: str, chunks: list[Chunk]) -> None:
         """Stop before writing when the disk clearly has no room for the document."""
+        if self.remote is not None:
+            return  # the server's disk: a failed write says so
         need = 2_000_000 + sum(len(c.text) * 4 + 12_000 for c in chunks)
         try:
             free = shutil.disk_usage(self.paths.root).free
@@ -377,9 +345,20 @@ class Store:
 
     # --- manifest ----------------------------------------------------------------------
     def _read_manifest(self) -> dict:
+        if self.remote is not None:
+            from kb.remote import ServerUnavailableError, describe, unreachable
+
+            try:
+                return self.remote.read(MANIFEST_FORMAT, CHUNKER_VERSION)
+            except Exception as e:
+                raise ServerUnavailableError(unreachable(self.settings, describe(e))) from None
         return read_manifest(self.paths.manifest)
 
-    def _save_manifest(self, doc_id: str = "de index") -> None:
+    def save_manifest(self, doc_id: str = "de index", changed: list[str] | None = None) -> None:
+        """Write the manifest (in server mode: the entries of ``changed``, all when None)."""
+        if self.remote is not None:
+            self.manifest["version"] = self._guarded(doc_id, self.remote.write, manifest=self.manifest, changed=changed)
+            return
         self._write_json(doc_id, self.paths.manifest, self.manifest)
 
 

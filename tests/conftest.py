@@ -52,3 +52,72 @@ def write_pdf(path: Path, pages: list[str], **encryption) -> Path:
         pdf.set_encryption(**encryption)
     pdf.output(str(path))
     return path
+
+
+# --- server mode: one suite, two backends ------------------------------------------------
+
+BACKENDS = ["embedded", "http"]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real ``chroma run`` on a free 127.0.0.1 port with a temporary ``--path``; always stopped."""
+    from chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma") / "data")
+    try:
+        server.start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def server_settings(server, **overrides) -> Settings:
+    """Settings for ``server``, with a collection of their own (tests share one server)."""
+    import uuid
+
+    overrides.setdefault("collection", f"t{uuid.uuid4().hex[:12]}")
+    overrides.setdefault("chroma_timeout", 5.0)
+    return Settings.from_env(chroma_mode="http", chroma_host=server.host, chroma_port=server.port, **overrides)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def any_fresh_settings(backend, request, tmp_path) -> Settings:
+    """``fresh_settings`` in each backend: an empty KB_HOME, and in http mode an empty collection too."""
+    if backend == "embedded":
+        return Settings.from_env(home=tmp_path / "kbhome", corpus_dir=tmp_path / "docs")
+    server = request.getfixturevalue("chroma_server")
+    return server_settings(server, home=tmp_path / "kbhome", corpus_dir=tmp_path / "docs")
+
+
+@pytest.fixture(scope="session")
+def server_corpus_settings(corpus_settings, chroma_server, tmp_path_factory) -> Settings:
+    """The bundled corpus in the server: the embedded index copied over (``kb export``, no re-embedding)."""
+    from kb.transfer import copy_index
+
+    settings = server_settings(chroma_server, home=tmp_path_factory.mktemp("kbhome-http"), corpus_dir=CORPUS)
+    copy_index(corpus_settings, settings)
+    return settings
+
+
+@pytest.fixture(params=BACKENDS)
+def any_corpus_settings(request) -> Settings:
+    """``corpus_settings`` in each backend."""
+    name = "corpus_settings" if request.param == "embedded" else "server_corpus_settings"
+    return request.getfixturevalue(name)
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The ``KB_*`` variables that make another process (the app, the CLI) use ``settings``' index."""
+    env = {"KB_HOME": str(settings.home), "KB_CHROMA_MODE": settings.chroma_mode, "KB_COLLECTION": settings.collection}
+    if settings.server:
+        env.update(KB_CHROMA_HOST=settings.chroma_host, KB_CHROMA_PORT=str(settings.chroma_port))
+    return env

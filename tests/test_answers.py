@@ -56,8 +56,8 @@ def test_every_cited_sentence_is_verbatim_and_never_a_question_heading_or_refere
         ("is het aantal thuiszitters gedaald door passend onderwijs?", "thuiszitters"),
     ],
 )
-def test_answerable_questions_are_answered_with_citations(corpus_settings, question, must):
-    result = ask(question, settings=corpus_settings)
+def test_answerable_questions_are_answered_with_citations(any_corpus_settings, question, must):
+    result = ask(question, settings=any_corpus_settings)
     assert not result.abstained, result.answer
     assert result.mode == "extractive"
     assert must in result.answer.lower()
@@ -92,8 +92,8 @@ def test_a_frequency_question_leads_with_the_frequency(corpus_settings):
         "Binnen hoeveel weken moet de school beslissen nadat ik mijn kind heb aangemeld?",
     ],
 )
-def test_unanswerable_questions_abstain_and_say_what_the_sources_do_contain(corpus_settings, question):
-    result = ask(question, persona="ouder", settings=corpus_settings)
+def test_unanswerable_questions_abstain_and_say_what_the_sources_do_contain(any_corpus_settings, question):
+    result = ask(question, persona="ouder", settings=any_corpus_settings)
     assert result.abstained, result.answer
     assert result.retrieved and result.nearby
     if result.partial:  # "De bronnen zeggen niet …; wel staat erin: …" with the related cited facts
@@ -127,13 +127,13 @@ def test_a_list_question_keeps_the_list_whole(corpus_settings):
         assert item in result.answer
 
 
-def test_a_followup_answers_the_new_aspect_not_the_old_answer_again(corpus_settings):
-    first = ask("Wat is een ontwikkelingsperspectief?", settings=corpus_settings)
+def test_a_followup_answers_the_new_aspect_not_the_old_answer_again(any_corpus_settings):
+    first = ask("Wat is een ontwikkelingsperspectief?", settings=any_corpus_settings)
     history = [
         {"role": "user", "content": "Wat is een ontwikkelingsperspectief?"},
         {"role": "assistant", "content": first.answer},
     ]
-    result = ask("En hoe vaak wordt het met ouders besproken?", history=history, settings=corpus_settings)
+    result = ask("En hoe vaak wordt het met ouders besproken?", history=history, settings=any_corpus_settings)
     assert result.query.startswith("Wat is een ontwikkelingsperspectief?")
     assert result.answer != first.answer
     assert "één keer per jaar" in result.answer or "regelmatig" in result.answer

@@ -29,6 +29,18 @@ def kb_home(corpus_settings, monkeypatch):
     return corpus_settings
 
 
+@pytest.fixture
+def any_kb_home(any_corpus_settings, monkeypatch):
+    """``kb_home`` in each backend: the app reads the index from KB_HOME or from the Chroma server."""
+    from conftest import environment
+
+    for var, value in environment(any_corpus_settings).items():
+        monkeypatch.setenv(var, value)
+    for var in ("KB_LLM_BASE_URL", "KB_LLM_MODEL", "KB_LLM_API_KEY", "KB_ALLOW_UPLOAD"):
+        monkeypatch.delenv(var, raising=False)
+    return any_corpus_settings
+
+
 def start(persona: str | None = None, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(query)
@@ -54,7 +66,7 @@ def html_of(block) -> str:
     return "\n".join(h.value for h in block.get("html"))
 
 
-def test_answer_has_citations_and_source_cards(kb_home):
+def test_answer_has_citations_and_source_cards(any_kb_home):
     at = ask(start("leraar"), OPP)
     msg = last_answer(at)
     body = html_of(msg)
@@ -65,9 +77,22 @@ def test_answer_has_citations_and_source_cards(kb_home):
     assert any(e.label == "Toon de tekst eromheen" for e in msg.get("expander"))
     assert any(b.label == "Lees in het document" for b in msg.button)
     # the title and year of a cited document are on the card
-    stored = ChatStore.for_settings(kb_home).turns(at.query_params["gesprek"])[-1]["result"]
+    stored = ChatStore.for_settings(any_kb_home).turns(at.query_params["gesprek"])[-1]["result"]
     first = stored.citations[0]
     assert first.title in body and str(first.year) in body
+
+
+def test_a_chroma_server_that_is_down_is_said_in_dutch(monkeypatch, tmp_path):
+    from chroma_server import free_port
+
+    port = free_port()
+    for var, value in {"KB_HOME": str(tmp_path), "KB_CHROMA_MODE": "http", "KB_CHROMA_PORT": str(port)}.items():
+        monkeypatch.setenv(var, value)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert f"127.0.0.1:{port}" in at.error[0].value and "niet bereikbaar" in at.error[0].value
+    assert not at.chat_input
 
 
 def test_followup_uses_the_conversation_and_survives_a_refresh(kb_home):
@@ -86,7 +111,7 @@ def test_followup_uses_the_conversation_and_survives_a_refresh(kb_home):
     assert not [m for m in again.chat_message if m.name == "user"]
 
 
-def test_unanswerable_question_abstains_and_shows_what_was_found(kb_home):
+def test_unanswerable_question_abstains_and_shows_what_was_found(any_kb_home):
     at = ask(start("ouder"), UNANSWERABLE)
     msg = last_answer(at)
     warnings = " ".join(w.value for w in msg.warning)
@@ -99,7 +124,7 @@ def test_unanswerable_question_abstains_and_shows_what_was_found(kb_home):
     assert any("onderwijsconsulenten" in i.value for i in msg.info)  # where a parent can go
 
 
-def test_search_with_filters(kb_home):
+def test_search_with_filters(any_kb_home):
     at = start()
     at.session_state["tab"] = at.tabs[1].label  # "Zoeken"
     at.run()
@@ -108,7 +133,7 @@ def test_search_with_filters(kb_home):
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
     assert len(cards) >= 3
     assert any("<mark>ontwikkelingsperspectief</mark>" in c.lower() for c in cards)
-    docs = {d.title: doc_id for doc_id, d in documents(kb_home).items()}
+    docs = {d.title: doc_id for doc_id, d in documents(any_kb_home).items()}
     handreiking = next(t for t in docs if t.startswith("Professionaliseringsthema"))
     at.multiselect(key="f_docs").set_value([docs[handreiking]]).run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]
@@ -131,7 +156,7 @@ def test_search_with_filters(kb_home):
     assert any('getElementById("blok-' in h.value for h in at.html)  # scrolls to the passage
 
 
-def test_documents_and_glossary(kb_home):
+def test_documents_and_glossary(any_kb_home):
     at = start()
     at.session_state["tab"] = at.tabs[2].label  # "Bronnen"
     at.run()

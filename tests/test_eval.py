@@ -187,3 +187,13 @@ def test_cli_rejects_a_bad_gold_file(tmp_path):
     assert not (tmp_path / "out").exists()
     missing = CliRunner().invoke(main, ["eval", "--gold", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2
+
+
+def test_eval_gives_the_same_figures_against_the_server(corpus_settings, server_corpus_settings, embedder, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in GOLD) + "\n", encoding="utf-8")
+    figures = []
+    for name, settings in (("embedded", corpus_settings), ("http", server_corpus_settings)):
+        rep = evaluate(gold, tmp_path / name, settings=settings, embedder=embedder, progress=False)
+        figures.append({k: v for k, v in rep["summary"].items() if "latency" not in k and "seconds" not in k})
+    assert figures[0] == figures[1]

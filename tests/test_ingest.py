@@ -122,35 +122,35 @@ def test_pdf_metadata_gives_the_title(fresh_settings, embedder, tmp_path):
 # --- incremental ---------------------------------------------------------------------------
 
 
-def test_incremental_ingest_skips_replaces_and_prunes(fresh_settings, embedder, tmp_path):
+def test_incremental_ingest_skips_replaces_and_prunes(any_fresh_settings, embedder, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "zorgplicht.txt").write_text(ZORG, encoding="utf-8")
     (docs / "opp.md").write_text("# Het OPP\n\n" + OPP, encoding="utf-8")
 
-    first = ingest([docs], settings=fresh_settings, embedder=embedder)
+    first = ingest([docs], settings=any_fresh_settings, embedder=embedder)
     assert sorted(first.added) == ["opp.md", "zorgplicht.txt"] and first.ok
-    ids_opp = {c for c, _, m in _chunks(fresh_settings) if m["doc_id"] == "opp.md"}
+    ids_opp = {c for c, _, m in _chunks(any_fresh_settings) if m["doc_id"] == "opp.md"}
 
-    again = ingest([docs], settings=fresh_settings, embedder=embedder)
+    again = ingest([docs], settings=any_fresh_settings, embedder=embedder)
     assert sorted(again.unchanged) == ["opp.md", "zorgplicht.txt"]
     assert again.chunks == 0 and not again.added and not again.updated
 
     (docs / "zorgplicht.txt").write_text(JEUGD, encoding="utf-8")
-    changed = ingest([docs], settings=fresh_settings, embedder=embedder)
+    changed = ingest([docs], settings=any_fresh_settings, embedder=embedder)
     assert changed.updated == ["zorgplicht.txt"] and changed.unchanged == ["opp.md"]
-    texts = " ".join(t for _, t, m in _chunks(fresh_settings) if m["doc_id"] == "zorgplicht.txt")
+    texts = " ".join(t for _, t, m in _chunks(any_fresh_settings) if m["doc_id"] == "zorgplicht.txt")
     assert "jeugdhulp" in texts and "zorgplicht" not in texts, "the old version is replaced"
-    assert {c for c, _, m in _chunks(fresh_settings) if m["doc_id"] == "opp.md"} == ids_opp
+    assert {c for c, _, m in _chunks(any_fresh_settings) if m["doc_id"] == "opp.md"} == ids_opp
 
     (docs / "opp.md").unlink()
-    kept = ingest([docs], settings=fresh_settings, embedder=embedder)
-    assert not kept.removed and "opp.md" in Store(fresh_settings).documents()
-    pruned = ingest([docs], settings=fresh_settings, embedder=embedder, prune=True)
+    kept = ingest([docs], settings=any_fresh_settings, embedder=embedder)
+    assert not kept.removed and "opp.md" in Store(any_fresh_settings).documents()
+    pruned = ingest([docs], settings=any_fresh_settings, embedder=embedder, prune=True)
     assert pruned.removed == ["opp.md"]
-    assert {m["doc_id"] for _, _, m in _chunks(fresh_settings)} == {"zorgplicht.txt"}
+    assert {m["doc_id"] for _, _, m in _chunks(any_fresh_settings)} == {"zorgplicht.txt"}
     # the lexical index follows the collection
-    hits = Retriever(fresh_settings, embedder=embedder).search("instemmingsrecht handelingsdeel", mode="bm25")
+    hits = Retriever(any_fresh_settings, embedder=embedder).search("instemmingsrecht handelingsdeel", mode="bm25")
     assert all(h.meta["doc_id"] != "opp.md" for h in hits)
 
 

@@ -17,13 +17,13 @@ def test_compounds_are_split_into_known_dutch_words():
     assert set(analyze("bezuiniging")) & set(analyze("de bezuinigingsoperatie"))
 
 
-def test_bm25_finds_a_compound_from_its_head(corpus_settings):
-    hits = get_retriever(corpus_settings).search("bezuiniging", k=5, mode="bm25")
+def test_bm25_finds_a_compound_from_its_head(any_corpus_settings):
+    hits = get_retriever(any_corpus_settings).search("bezuiniging", k=5, mode="bm25")
     assert any("bezuinigingsoperatie" in h.text for h in hits)
 
 
-def test_hybrid_fuses_dense_and_lexical_rankings(corpus_settings):
-    r = get_retriever(corpus_settings)
+def test_hybrid_fuses_dense_and_lexical_rankings(any_corpus_settings):
+    r = get_retriever(any_corpus_settings)
     q = "verevening van de ondersteuningsmiddelen tussen regio's"
     dense = [h.chunk_id for h in r.search(q, k=10, mode="dense")]
     lexical = [h.chunk_id for h in r.search(q, k=10, mode="bm25")]
@@ -67,21 +67,21 @@ def test_an_abbreviation_finds_the_passage_that_spells_it_out(corpus_settings):
     assert any("ontwikkelingsperspectief" in r.text.lower() for r in results[:3])
 
 
-def test_filters_on_document_type_year_and_sector(corpus_settings):
+def test_filters_on_document_type_year_and_sector(any_corpus_settings):
     q = "samenwerking met de jeugdhulp"
-    only_004 = search(q, k=10, filters={"docs": ["004_e6d995f045a2cb92.txt"]}, settings=corpus_settings)
+    only_004 = search(q, k=10, filters={"docs": ["004_e6d995f045a2cb92.txt"]}, settings=any_corpus_settings)
     assert only_004 and {r.source for r in only_004} == {"004_e6d995f045a2cb92.txt"}
-    pres = search(q, k=10, filters={"doc_types": ["presentatie"]}, settings=corpus_settings)
+    pres = search(q, k=10, filters={"doc_types": ["presentatie"]}, settings=any_corpus_settings)
     assert pres and {r.doc_type for r in pres} == {"presentatie"}
-    old = search(q, k=10, filters={"year_to": 2017}, settings=corpus_settings)
+    old = search(q, k=10, filters={"year_to": 2017}, settings=any_corpus_settings)
     assert old and {r.year for r in old} == {2016}
-    recent = search(q, k=10, filters={"year_from": 2018}, settings=corpus_settings)
+    recent = search(q, k=10, filters={"year_from": 2018}, settings=any_corpus_settings)
     assert recent and {r.year for r in recent} == {2020}
-    exact = search(q, k=10, filters={"years": [2016]}, settings=corpus_settings)
+    exact = search(q, k=10, filters={"years": [2016]}, settings=any_corpus_settings)
     assert exact and {r.year for r in exact} == {2016}
-    mbo = search(q, k=10, filters={"sectors": ["mbo"]}, settings=corpus_settings)
+    mbo = search(q, k=10, filters={"sectors": ["mbo"]}, settings=any_corpus_settings)
     assert mbo and {r.source for r in mbo} <= {"001_c189e2559444eabf.txt", "002_0c56365852a53764.txt"}
-    nothing = search(q, k=10, filters={"docs": ["bestaat-niet.pdf"]}, settings=corpus_settings)
+    nothing = search(q, k=10, filters={"docs": ["bestaat-niet.pdf"]}, settings=any_corpus_settings)
     assert nothing == []
 
 
@@ -124,7 +124,7 @@ def test_search_json_fields_are_stable(corpus_settings):
     assert r.rank == 1 and not r.title.endswith(".txt")
 
 
-def test_search_lists_only_passages_that_match(corpus_settings):
-    few = search("plaatsingstafel", k=10, settings=corpus_settings)
+def test_search_lists_only_passages_that_match(any_corpus_settings):
+    few = search("plaatsingstafel", k=10, settings=any_corpus_settings)
     assert 0 < len(few) < 10, "passages without the words and far in meaning are left out"
     assert any("plaatsingstafel" in r.text.lower() for r in few)
