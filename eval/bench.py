@@ -159,7 +159,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
     from kb.store import Store
 
     store = Store(settings)
-    col = store.collection(model=embedder.name)
+    col = store.collection(model=embedder.name, encoder=embedder.encoder)
     real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
     got = col.get(
         ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"]

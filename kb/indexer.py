@@ -196,8 +196,8 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
     store = Store(settings, create=True, paths=paths_)
     embedder = embedder or load_embedder(settings)
     if not rebuild:
-        store.check_model(embedder.name)
-    store.collection(model=embedder.name)
+        store.check_model(embedder.name, getattr(embedder, "encoder", None))
+    store.collection(model=embedder.name, encoder=getattr(embedder, "encoder", None))
     store.reconcile()
 
     files = discover(inputs, report)

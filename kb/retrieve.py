@@ -107,7 +107,7 @@ class Retriever:
         self.settings = settings or Settings.from_env()
         self.store = store or Store(self.settings)
         self.embedder = embedder or load_embedder(self.settings)
-        self.store.check_model(self.embedder.name)
+        self.store.check_model(self.embedder.name, getattr(self.embedder, "encoder", None))
         self.collection = self.store.collection()
         self.lexical = self.store.lexical()
         self.owned = set(self.store.owned_ids())  # chunks a crash left behind are never served

@@ -53,6 +53,19 @@ class ModelMismatchError(KBError):
     pass
 
 
+LEGACY_ENCODER = "torch"  # what embedded an index that does not say
+
+
+def encoder_mismatch(settings: Settings, built: str, now: str) -> str:
+    """The Dutch message for an index embedded by another encoder than the one set."""
+    setting = built.split("-")[0]  # "onnx-int8" -> KB_ENCODER=onnx
+    return (
+        f"De index in {settings.home} is gemaakt met de encoder '{built}', maar nu is '{now}' ingesteld "
+        f"(KB_ENCODER). De vectoren verschillen dan net iets. Bouw de index opnieuw met: kb ingest --rebuild   "
+        f"(of zet KB_ENCODER terug op '{setting}')."
+    )
+
+
 PAGE = 10_000  # Chroma cannot return much more than ~32k rows from one get()
 
 
@@ -165,8 +178,8 @@ class Store:
         self._collection: Any = None
 
     # --- collection -------------------------------------------------------------
-    def collection(self, model: str | None = None):
-        """The chunk collection; ``model`` (when creating) records the embedding model."""
+    def collection(self, model: str | None = None, encoder: str | None = None):
+        """The chunk collection; ``model`` and ``encoder`` (when creating) record what embeds it."""
         if self._collection is not None:
             return self._collection
         name = self.settings.collection
@@ -175,8 +188,11 @@ class Store:
         except Exception:
             if model is None:
                 raise NoIndexError(f"De index in {self.settings.home} is leeg. Bouw die eerst met: kb ingest") from None
-            col = self.client.create_collection(name, metadata={"hnsw:space": "cosine", "embed_model": model})
-            self.manifest["model"] = model
+            encoder = encoder or LEGACY_ENCODER
+            col = self.client.create_collection(
+                name, metadata={"hnsw:space": "cosine", "embed_model": model, "encoder": encoder}
+            )
+            self.manifest["model"], self.manifest["encoder"] = model, encoder
         self._collection = col
         return col
 
@@ -187,7 +203,19 @@ class Store:
         except NoIndexError:
             return self.manifest.get("model")
 
-    def check_model(self, model: str) -> None:
+    @property
+    def encoder(self) -> str | None:
+        """The encoder that embedded the index ("onnx-int8", "torch"); an index from before
+        encoders were recorded was embedded by torch. None for an empty index."""
+        try:
+            meta = self.collection().metadata or {}
+        except NoIndexError:
+            meta = {"embed_model": self.manifest.get("model"), "encoder": self.manifest.get("encoder")}
+        if not meta.get("embed_model"):
+            return None
+        return meta.get("encoder") or LEGACY_ENCODER
+
+    def check_model(self, model: str, encoder: str | None = None) -> None:
         built = self.model
         if built and built != model:
             raise ModelMismatchError(
@@ -195,6 +223,9 @@ class Store:
                 f"maar nu is '{model}' ingesteld (KB_EMBED_MODEL). Bouw de index opnieuw "
                 f"met: kb ingest --rebuild   (of zet KB_EMBED_MODEL terug op '{built}')."
             )
+        made = self.encoder
+        if encoder and made and made != encoder:
+            raise ModelMismatchError(encoder_mismatch(self.settings, made, encoder))
 
     def count(self) -> int:
         return self.collection().count()
