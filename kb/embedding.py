@@ -113,7 +113,9 @@ class Embedder:
         return np.asarray(passages, dtype=np.float32), per_text
 
     def token_ids(self, text: str) -> list[int]:
-        return list(self.model.tokenizer(text)["input_ids"])
+        """The token ids the model reads for ``text`` (cut at its input length)."""
+        max_len = getattr(self.model, "max_seq_length", None) or 512
+        return list(self.model.tokenizer(text, truncation=True, max_length=max_len)["input_ids"])
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         # One short query is fastest on one thread, and stays fast when other processes

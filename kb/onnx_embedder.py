@@ -65,6 +65,7 @@ class OnnxEmbedder:
             return self._sessions[threads]
 
     def token_ids(self, text: str) -> list[int]:
+        """The token ids the model reads for ``text`` (cut at its input length)."""
         return list(self.tokenizer.encode(text).ids)
 
     def _forward(self, full: list[str], threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
