@@ -118,7 +118,7 @@ def test_threads_setting(onnx, model_cache):
 
 
 def test_an_unknown_encoder_says_which_exist(model_cache):
-    with pytest.raises(EmbeddingModelError, match="KB_ENCODER.*'onnx'.*'torch'"):
+    with pytest.raises(EmbeddingModelError, match=r"KB_ENCODER.*'onnx'.*'torch'"):
         create_embedder(Settings.from_env(model_cache=model_cache, encoder="cuda"))
 
 
@@ -207,7 +207,7 @@ def test_an_index_from_before_encoders_counts_as_torch(fresh_settings, onnx, tmp
     meta = {k: v for k, v in col.metadata.items() if k not in ("encoder", "hnsw:space")}
     col.modify(metadata={**meta, "encoder": ""})  # as an index of an earlier version: no encoder
     assert Store(fresh_settings).encoder == "torch"
-    with pytest.raises(ModelMismatchError, match="'torch'.*'onnx-int8'"):
+    with pytest.raises(ModelMismatchError, match=r"'torch'.*'onnx-int8'"):
         Store(fresh_settings).check_model(DEFAULT_MODEL, "onnx-int8")
 
 
