@@ -228,7 +228,7 @@ def bench_queries(settings, questions: list[str]) -> dict:
             fn(q, settings=settings)
             timings[name].append(time.perf_counter() - t0)
     return {
-        "chunks": retriever.collection.count(),
+        "chunks": retriever.count(),
         "load_s": load_s,
         **{f"{n}_{p}": percentile(v, int(p[1:])) for n, v in timings.items() for p in ("p50", "p95")},
         "rss_mb": rss_mb(),

@@ -129,7 +129,10 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             finding.repaired = True
         found(finding)
     if store.lexical_stale():
-        finding = Finding("De zoekindex (BM25) hoort niet bij de passages in de index.", "kb doctor --repair")
+        finding = Finding(
+            "De zoekindex (BM25 of de leesindex voor vragen) hoort niet bij de passages in de index.",
+            "kb doctor --repair",
+        )
         if repair:
             store.rebuild_lexical()
             finding.repaired = True

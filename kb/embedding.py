@@ -130,11 +130,38 @@ class Embedder:
 def load_embedder(settings: Settings | None = None, progress: Progress | None = None) -> AnyEmbedder:
     """The embedder for ``settings.embed_model`` on ``settings.encoder``, loaded once per process."""
     settings = settings or Settings.from_env()
-    key = f"{_model_name(settings)}|{encoder_setting(settings)}"
+    key = _key(settings)
     with _lock:
         if key not in _cache:
             _cache[key] = create_embedder(settings, progress)
         return _cache[key]
+
+
+def _key(settings: Settings) -> str:
+    return f"{_model_name(settings)}|{encoder_setting(settings)}"
+
+
+def warm_up(settings: Settings | None = None) -> None:
+    """Start loading the embedder (and its query model) in the background, so that a cold
+    process reads the index and imports the answering code meanwhile; :func:`load_embedder`
+    then waits for it. A failure is left to the foreground call, which reports it."""
+    settings = settings or Settings.from_env()
+    try:
+        if _key(settings) in _cache:
+            return
+    except EmbeddingModelError:
+        return  # the foreground call says what is wrong
+
+    def load() -> None:
+        try:
+            embedder = load_embedder(settings)
+            warm = getattr(embedder, "warm", None)
+            if warm is not None:
+                warm()
+        except Exception:
+            pass
+
+    threading.Thread(target=load, name="kb-embedder", daemon=True).start()
 
 
 def encoder_setting(settings: Settings) -> str:

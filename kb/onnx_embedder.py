@@ -64,6 +64,10 @@ class OnnxEmbedder:
                 )
             return self._sessions[threads]
 
+    def warm(self) -> None:
+        """Make the query model now (the first query does it otherwise)."""
+        self.session(1)
+
     def token_ids(self, text: str) -> list[int]:
         """The token ids the model reads for ``text`` (cut at its input length)."""
         return list(self.tokenizer.encode(text).ids)

@@ -19,9 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
 from ingest.catalog import SECTORS
 from ingest.types import Block, Chunk
@@ -29,6 +27,7 @@ from kb.config import Settings
 from kb.errors import KBError
 from kb.layout import IndexPaths, active
 from kb.lexical import LexicalIndex, fingerprint
+from kb.readindex import ReadIndex, read_stamp, stored_stamp, write_read_index
 
 MANIFEST_FORMAT = 2
 CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
@@ -163,19 +162,30 @@ class Store:
         if not create and not self.paths.chroma.exists():
             raise NoIndexError(f"Er is nog geen index in {settings.home}. Bouw die eerst met: kb ingest")
         self.paths.root.mkdir(parents=True, exist_ok=True)
-        try:
-            self.client = chromadb.PersistentClient(
-                path=str(self.paths.chroma),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-            )
-        except Exception as e:
-            raise KBError(
-                f"De index in {self.paths.root} kan niet worden geopend ({type(e).__name__}: {str(e)[:160]}). "
-                "Controleer de map met: kb doctor   (of bouw de index opnieuw: kb ingest --rebuild)"
-            ) from e
         self.manifest: dict = self._read_manifest()
+        self._client: Any = None
         self._lexical: LexicalIndex | None = None
+        self._read: ReadIndex | None = None
         self._collection: Any = None
+
+    @property
+    def client(self):
+        """The Chroma client, opened on first use (a query that the read index answers never needs it)."""
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            try:
+                self._client = chromadb.PersistentClient(
+                    path=str(self.paths.chroma),
+                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+                )
+            except Exception as e:
+                raise KBError(
+                    f"De index in {self.paths.root} kan niet worden geopend ({type(e).__name__}: {str(e)[:160]}). "
+                    "Controleer de map met: kb doctor   (of bouw de index opnieuw: kb ingest --rebuild)"
+                ) from e
+        return self._client
 
     # --- collection -------------------------------------------------------------
     def collection(self, model: str | None = None, encoder: str | None = None):
@@ -196,24 +206,28 @@ class Store:
         self._collection = col
         return col
 
+    def _recorded(self) -> dict:
+        """What embedded the index, as recorded: the manifest says it (without opening Chroma)
+        once a document was written; before that the collection does."""
+        if self.manifest.get("model"):
+            return {"embed_model": self.manifest["model"], "encoder": self.manifest.get("encoder")}
+        try:
+            return self.collection().metadata or {}
+        except NoIndexError:
+            return {}
+
     @property
     def model(self) -> str | None:
-        try:
-            return (self.collection().metadata or {}).get("embed_model")
-        except NoIndexError:
-            return self.manifest.get("model")
+        return self._recorded().get("embed_model")
 
     @property
     def encoder(self) -> str | None:
         """The encoder that embedded the index ("onnx-int8", "torch"); an index from before
         encoders were recorded was embedded by torch. None for an empty index."""
-        try:
-            meta = self.collection().metadata or {}
-        except NoIndexError:
-            meta = {"embed_model": self.manifest.get("model"), "encoder": self.manifest.get("encoder")}
-        if not meta.get("embed_model"):
+        recorded = self._recorded()
+        if not recorded.get("embed_model"):
             return None
-        return meta.get("encoder") or LEGACY_ENCODER
+        return recorded.get("encoder") or LEGACY_ENCODER
 
     def check_model(self, model: str, encoder: str | None = None) -> None:
         built = self.model
@@ -326,26 +340,40 @@ class Store:
         p = self._doc_path(doc_id)
         return json.loads(p.read_text(encoding="utf-8"))["blocks"] if p.exists() else []
 
-    # --- lexical index --------------------------------------------------------------
+    # --- derived: the BM25 index and the read index ------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
-        """The BM25 index of the documents' chunks (chunks no document owns are left out)."""
-        got = get_all(self.collection(), include=["documents", "metadatas"], ids=self.owned_ids())
+        """Rebuild what is derived from the documents' chunks (chunks no document owns are left
+        out): the BM25 index and the read index (:mod:`kb.readindex`), from one read of Chroma."""
+        include = ["documents", "metadatas", "embeddings"]
+        got = get_all(self.collection(), include=include, ids=self.owned_ids())
         texts = [
             f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
         ]
         lex = LexicalIndex.build(got["ids"], texts)
         try:
             lex.save(self.paths.lexical)
+            dim = len(got["embeddings"][0]) if len(got["embeddings"]) else 0
+            write_read_index(
+                self.paths.read,
+                read_stamp(self.documents()),
+                got["ids"],
+                got["documents"],
+                got["metadatas"],
+                np.asarray(got["embeddings"], dtype=np.float32),
+                dim,
+            )
         except OSError as e:
             raise WriteError(
-                f"De zoekindex (BM25) kon niet worden opgeslagen in {self.paths.lexical}: "
-                f"{e.strerror or e}. {_SPACE_HINT}"
+                f"De zoekindex kon niet worden opgeslagen in {self.paths.root}: {e.strerror or e}. {_SPACE_HINT}"
             ) from e
-        self._lexical = lex
+        self._lexical, self._read = lex, None
         return lex
 
     def lexical_stale(self) -> bool:
-        return LexicalIndex.read_stamp(self.paths.lexical) != fingerprint(self.owned_ids())
+        return LexicalIndex.read_stamp(self.paths.lexical) != fingerprint(self.owned_ids()) or self.read_stale()
+
+    def read_stale(self) -> bool:
+        return stored_stamp(self.paths.read) != read_stamp(self.documents())
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
@@ -354,6 +382,14 @@ class Store:
                 lex = self.rebuild_lexical()
             self._lexical = lex
         return self._lexical
+
+    def read_index(self) -> ReadIndex:
+        """The read index, rebuilt from Chroma first when it is missing or out of step."""
+        if self._read is None:
+            if self.read_stale():
+                self.rebuild_lexical()
+            self._read = ReadIndex(self.paths.read)
+        return self._read
 
     # --- writing safely ----------------------------------------------------------------
     def _guarded(self, doc_id: str, call, **kwargs) -> None:
