@@ -298,8 +298,12 @@ def span_vectors(tokens: np.ndarray, offsets: np.ndarray, spans, shift: int, dim
     return rows
 
 
-def _model_name(settings: Settings) -> str:
+def model_name(settings: Settings) -> str:
+    """The model identifier an index records for these settings."""
     return settings.embed_model.strip() or DEFAULT_MODEL
+
+
+_model_name = model_name
 
 
 def _sentence_transformer(name_or_path: str, name: str):
