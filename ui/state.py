@@ -38,17 +38,29 @@ def build_lock() -> threading.Lock:
 
 
 def ingest_progress(bar):
-    """An ingest progress callback that drives ``bar`` (files first, then passages)."""
+    """An ingest progress callback that drives ``bar``: files read (a tenth), passages embedded
+    (the rest). The next files are read while passages are embedded, so both stages report
+    in turns and the passage total grows; the bar never moves back."""
+    state = {"files": 0.0, "chunks": 0.0, "shown": 0.0}
 
     def progress(stage: str, done: int, total: int, label: str) -> None:
-        if not total:
+        if not total or stage not in ("files", "chunks"):
             return
-        if stage == "files":
-            bar.progress(0.1 * done / total, text=f"Documenten lezen ({done} van {total})")
-        else:
-            bar.progress(0.1 + 0.9 * done / total, text=f"Passages verwerken ({done} van {total})")
+        state[stage] = done / total
+        # passages count only as far as the files they come from have been read
+        fraction = max(state["shown"], 0.1 * state["files"] + 0.9 * state["files"] * state["chunks"])
+        state["shown"] = fraction
+        what = "Documenten lezen" if stage == "files" else "Passages verwerken"
+        bar.progress(min(fraction, 1.0), text=f"{what} ({done} van {total})")
 
     return progress
+
+
+def load_model(bar) -> None:
+    """Load the embedding model with its steps on ``bar`` (the first start converts it once)."""
+    from kb.embedding import load_embedder
+
+    load_embedder(settings(), progress=lambda message: bar.progress(0.0, text=message))
 
 
 def build_index(rebuild: bool = False) -> None:
@@ -60,10 +72,11 @@ def build_index(rebuild: bool = False) -> None:
         label = "De kennisbank wordt opnieuw opgebouwd…" if rebuild else "De kennisbank wordt voor het eerst opgebouwd…"
         with st.status(label, expanded=True) as status:
             st.write(
-                "Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
-                "de documenten worden gelezen en doorzoekbaar gemaakt."
+                "Dit gebeurt eenmalig en duurt bij de eerste start ongeveer een minuut: het taalmodel "
+                "wordt klaargezet en de documenten worden gelezen en doorzoekbaar gemaakt."
             )
             bar = st.progress(0.0, text="Taalmodel laden…")
+            load_model(bar)
             uploads = settings().home / "uploads"
             paths = [settings().corpus_dir] + ([uploads] if uploads.is_dir() else [])
             report = api.ingest(paths, settings=settings(), rebuild=rebuild, progress=ingest_progress(bar))
