@@ -72,7 +72,7 @@ def _warm_up(settings: Settings | None) -> None:
     """A cold process: load the embedder in the background while the index is read."""
     settings = settings or Settings.from_env()
     key = (str(settings.home.resolve()), settings.embed_model, settings.collection)
-    if key not in _retrievers:
+    if key not in _retrievers and index_exists(settings):
         from kb.embedding import warm_up
 
         warm_up(settings)

@@ -144,10 +144,13 @@ def _key(settings: Settings) -> str:
 def warm_up(settings: Settings | None = None) -> None:
     """Start loading the embedder (and its query model) in the background, so that a cold
     process reads the index and imports the answering code meanwhile; :func:`load_embedder`
-    then waits for it. A failure is left to the foreground call, which reports it."""
+    then waits for it. Only a model that is already converted is loaded this way (the
+    conversion shows its progress in the foreground), and a failure is left to the
+    foreground call, which reports it. Not a daemon thread: a process that ends early
+    (an error) waits for it, rather than tearing down ONNX Runtime while it loads."""
     settings = settings or Settings.from_env()
     try:
-        if _key(settings) in _cache:
+        if _key(settings) in _cache or not _converted(settings):
             return
     except EmbeddingModelError:
         return  # the foreground call says what is wrong
@@ -161,7 +164,18 @@ def warm_up(settings: Settings | None = None) -> None:
         except Exception:
             pass
 
-    threading.Thread(target=load, name="kb-embedder", daemon=True).start()
+    threading.Thread(target=load, name="kb-embedder").start()
+
+
+def _converted(settings: Settings) -> bool:
+    """Whether the model is ready to load (converted, for the default model)."""
+    if model_name(settings) != DEFAULT_MODEL:
+        return True
+    if encoder_setting(settings) == "onnx":
+        from kb.e5onnx import INFO_FILE
+
+        return (onnx_model_path(settings.model_cache) / INFO_FILE).exists()
+    return (default_model_path(settings.model_cache) / "modules.json").exists()
 
 
 def encoder_setting(settings: Settings) -> str:

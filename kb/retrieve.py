@@ -108,6 +108,10 @@ class Retriever:
 
         self.settings = settings or Settings.from_env()
         self.store = store or Store(self.settings)
+        if embedder is None:  # say so before anything is loaded when the index is of another model
+            from kb.embedding import model_name, recorded_encoder
+
+            self.store.check_model(model_name(self.settings), recorded_encoder(self.settings))
         self.read = self.store.read_index()
         self.lexical = self.store.lexical()
         self.owned = set(self.store.owned_ids())  # chunks a crash left behind are never served

@@ -227,3 +227,15 @@ def test_the_query_path_needs_no_torch(corpus_settings):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("question", ["thuiszitters", "Wat is een OPP?"])
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_a_cold_cli_without_an_index_ends_with_its_message(tmp_path, corpus_settings, command, question):
+    """The background loading of the model never outlives the process (it once aborted it at exit)."""
+    env = {**os.environ, "KB_HOME": str(tmp_path / "leeg"), "KB_MODEL_CACHE": str(corpus_settings.model_cache)}
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", command, question], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 1, (out.returncode, out.stderr)
+    assert "kb ingest" in out.stderr and "terminate" not in out.stderr
