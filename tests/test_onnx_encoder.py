@@ -239,3 +239,21 @@ def test_a_cold_cli_without_an_index_ends_with_its_message(tmp_path, corpus_sett
     )
     assert out.returncode == 1, (out.returncode, out.stderr)
     assert "kb ingest" in out.stderr and "terminate" not in out.stderr
+
+
+def test_a_cold_cli_on_an_index_of_another_encoder_says_rebuild(corpus_settings):
+    """The model starts loading in the background before the mismatch is found; the process
+    still ends with the message and exit code 1."""
+    if corpus_settings.encoder != "onnx":
+        pytest.skip("the session index is built with KB_ENCODER=torch")
+    env = {
+        **os.environ,
+        "KB_HOME": str(corpus_settings.home),
+        "KB_MODEL_CACHE": str(corpus_settings.model_cache),
+        "KB_ENCODER": "torch",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "ask", "Wat is een OPP?"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 1, (out.returncode, out.stderr)
+    assert "kb ingest --rebuild" in out.stderr and "KB_ENCODER" in out.stderr and "terminate" not in out.stderr
