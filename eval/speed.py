@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,9 @@ def bench_encoders(embedders: dict, texts: list[str], rounds: int) -> dict:
 
 
 def bench_ingest(settings, embedders: dict, homes: dict[str, Path], rounds: int) -> dict:
-    """Ingest the corpus end to end into a fresh home per encoder and round, taking turns."""
+    """Ingest the corpus end to end into a fresh home per encoder and round, taking turns
+    (a new folder each time: Chroma keeps a client per path for the whole process); the
+    last round's index of each encoder stays in ``homes[name]``."""
     from dataclasses import replace
 
     from kb.indexer import ingest
@@ -68,8 +69,8 @@ def bench_ingest(settings, embedders: dict, homes: dict[str, Path], rounds: int)
     names = list(embedders)
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
-            shutil.rmtree(homes[name], ignore_errors=True)
-            run_settings = replace(settings, home=homes[name], encoder=name)
+            home = homes[name] if r == rounds - 1 else homes[name].with_name(f"{homes[name].name}-{r}")
+            run_settings = replace(settings, home=home, encoder=name)
             t0 = time.perf_counter()
             report = ingest(settings=run_settings, embedder=embedders[name])
             seconds[name].append(time.perf_counter() - t0)
