@@ -7,7 +7,10 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: run test lint install browser ingest eval eval-check fit bench clean
 
+# The index is built (or brought up to date) in the terminal first, with progress bars, so
+# the app answers from its first page; "-": the app opens anyway and shows what went wrong.
 run: $(STAMP)
+	-$(BIN)/kb ingest
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
 
 # Two steps: the quick tests, then the slow ones (marked "slow": they start processes,

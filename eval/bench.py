@@ -1,10 +1,10 @@
-"""Benchmarks: ingest throughput and query latency as the index grows.
+"""Benchmarks: speed of the two encoders side by side, and query latency as the index grows.
 
-    python -m eval.bench [--sizes 10000,100000] [--queries 60] [--out eval/out/bench] [--chroma-mode http]
+    python -m eval.bench [--rounds 3] [--sizes 10000,100000] [--queries 60] [--out eval/out/bench] [--chroma-mode http]
 
-1. Ingest: the bundled corpus into a fresh scratch ``KB_HOME``, end to end (load,
-   clean, chunk, embed, write Chroma + BM25), against encoding the same chunks with
-   the embedder alone. Peak memory from ``getrusage``.
+1. Speed (:mod:`eval.speed`), torch and ONNX side by side in one run: each encoder
+   alone on the corpus' passages, ingest end to end, cold ``kb search`` / ``kb ask``,
+   and the first start (conversion, index, first answer). Peak memory from ``getrusage``.
 2. Query: warm ``kb.api.search`` and ``kb.api.ask`` p50/p95 over gold-set questions,
    at the corpus size and at each of ``--sizes`` chunks. The index is grown
    synthetically: copies of the real chunks with other numbers and names, with the
@@ -83,40 +83,6 @@ def rss_mb() -> float:
         return float("nan")
 
 
-# --- ingest ---------------------------------------------------------------------------------
-
-
-def bench_ingest(settings, embedder) -> dict:
-    """Ingest the corpus into ``settings.home`` (empty) and encode the same chunks alone."""
-    from kb.indexer import IngestReport, discover, ingest, prepare
-
-    embedder.embed_passages(["opwarmen"] * 8)  # the first encode is slow; keep it out of both timings
-    marks: dict[str, float] = {}
-    start = time.perf_counter()
-    report = ingest(
-        settings=settings, embedder=embedder, progress=lambda stage, *_: marks.setdefault(stage, time.perf_counter())
-    )
-    ingest_s = time.perf_counter() - start
-    if not report.ok:
-        raise RuntimeError(f"ingest failed: {report.failed}")
-    chunks = [c for f in discover([settings.corpus_dir], IngestReport()) for c in prepare(f, settings)[1]]
-    texts = [c.embed_text for c in chunks]
-    t0 = time.perf_counter()
-    embedder.embed_passages(texts)
-    encode_s = time.perf_counter() - t0
-    return {
-        "chunks": report.total_chunks,
-        "documents": len(report.added),
-        "ingest_s": ingest_s,
-        "prepare_s": marks.get("chunks", start) - start,  # load, clean and chunk, before the first embedding
-        "ingest_chunks_per_s": report.total_chunks / ingest_s,
-        "encode_s": encode_s,
-        "encode_chunks_per_s": len(texts) / encode_s,
-        "encode_share": encode_s / ingest_s,
-        "peak_rss_mb": peak_rss_mb(),
-    }
-
-
 # --- synthetic growth ----------------------------------------------------------------------
 
 
@@ -159,7 +125,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
     from kb.store import Store
 
     store = Store(settings)
-    col = store.collection(model=embedder.name)
+    col = store.collection(model=embedder.name, encoder=embedder.encoder)
     real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
     got = col.get(
         ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"]
@@ -228,7 +194,7 @@ def bench_queries(settings, questions: list[str]) -> dict:
             fn(q, settings=settings)
             timings[name].append(time.perf_counter() - t0)
     return {
-        "chunks": retriever.collection.count(),
+        "chunks": retriever.count(),
         "load_s": load_s,
         **{f"{n}_{p}": percentile(v, int(p[1:])) for n, v in timings.items() for p in ("p50", "p95")},
         "rss_mb": rss_mb(),
@@ -239,23 +205,22 @@ def bench_queries(settings, questions: list[str]) -> dict:
 
 
 def markdown(result: dict) -> str:
-    ing, m = result["ingest"], result["machine"]
+    from eval.speed import speed_rows
+
+    m = result["machine"]
     lines = [
         "# Benchmarks Kennisbank Passend Onderwijs",
         "",
         f"{result['created']} · {m['cpus']} cores (os.cpu_count()) · load average {m['load_before']} → {m['load_after']} · "
-        f"model {result['model']} (load {result['model_load_s']:.1f} s) · Chroma {result.get('mode', 'embedded')}",
+        f"model {result['model']} (load: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result["model_load_s"].items())
+        + f") · Chroma {result.get('mode', 'embedded')}",
         "",
-        "## Ingest (bundled corpus, fresh index)",
+        "## Speed: torch and ONNX side by side (bundled corpus)",
         "",
-        "Encode only: the embedder alone on the same passages that ingest embeds.",
+        *speed_rows(result["speed"]),
         "",
-        "| chunks | end to end s | of which load+clean+chunk s | chunks/s | encode only s | chunks/s | encode share | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {ing['chunks']} | {ing['ingest_s']:.1f} | {ing['prepare_s']:.1f} | {ing['ingest_chunks_per_s']:.1f} | {ing['encode_s']:.1f} | "
-        f"{ing['encode_chunks_per_s']:.1f} | {ing['encode_share']:.0%} | {ing['peak_rss_mb']:.0f} |",
-        "",
-        f"## Query latency (warm, {result['queries']} gold questions; seconds)",
+        f"## Query latency (warm, onnx encoder, {result['queries']} gold questions; seconds)",
         "",
         "| chunks | search p50 | search p95 | ask p50 | ask p95 | index load s | grow s (write + BM25) | RSS MB |",
         "|---|---|---|---|---|---|---|---|",
@@ -267,11 +232,30 @@ def markdown(result: dict) -> str:
             f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
             f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |"
         )
-    lines += ["", f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.", ""]
+    lines += [
+        "",
+        f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.",
+        "",
+        'Commands: `python -m eval.bench` (this report); cold CLI by hand: `time .venv/bin/kb search "thuiszitters"`, '
+        '`time .venv/bin/kb ask "Wat is een OPP?"` (`KB_ENCODER=torch` for the torch encoder, with an index built by it).',
+        "",
+    ]
     return "\n".join(lines)
 
 
-def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD, mode: str = "embedded") -> dict:
+def run(
+    sizes: list[int],
+    n_queries: int,
+    out: Path,
+    gold: Path = DEFAULT_GOLD,
+    rounds: int = 3,
+    cli_runs: int = 3,
+    first: bool = True,
+    mode: str = "embedded",
+) -> dict:
+    from dataclasses import replace
+
+    from eval.speed import run_speed
     from kb.config import Settings
     from kb.embedding import load_embedder
 
@@ -279,16 +263,21 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD, 
     load_before = [round(x, 2) for x in os.getloadavg()]
     questions = [i["question"] for i in load_gold(gold) if not i.get("context_question")][:n_queries]
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        # in server mode (KB_CHROMA_HOST/PORT) a scratch collection of its own, deleted afterwards
-        scratch = {"chroma_mode": "http", "collection": f"bench{os.getpid()}"} if mode == "http" else {}
-        settings = Settings.from_env(home=Path(tmp) / "kbhome", **scratch)
-        t0 = time.perf_counter()
-        embedder = load_embedder(settings)
-        model_load_s = time.perf_counter() - t0
-        print("ingest…", file=sys.stderr, flush=True)
-        ingest = bench_ingest(settings, embedder)
+        base = Settings.from_env(home=Path(tmp) / "onnx")
+        embedders, model_load_s = {}, {}
+        for name in ("torch", "onnx"):
+            t0 = time.perf_counter()
+            embedders[name] = load_embedder(replace(base, encoder=name))
+            model_load_s[name] = time.perf_counter() - t0
+        speed = run_speed(base, embedders, Path(tmp), rounds, cli_runs, first)
+        settings, embedder = replace(base, encoder="onnx"), embedders["onnx"]  # the index speed left in tmp/onnx
+        if mode == "http":  # the query figures from a scratch collection in the server, deleted afterwards
+            from kb.indexer import ingest as run_ingest
+
+            settings = replace(settings, chroma_mode="http", collection=f"bench{os.getpid()}")
+            run_ingest(settings=settings, embedder=embedder)
         query = [bench_queries(settings, questions)]
-        for size in sorted(s for s in sizes if s > ingest["chunks"]):
+        for size in sorted(s for s in sizes if s > speed["ingest"]["onnx"]["chunks"]):
             print(f"grow to {size:,} chunks…", file=sys.stderr, flush=True)
             grown = grow(settings, embedder, size)
             grown["lexical_s"] = rebuild_lexical(settings)
@@ -312,7 +301,7 @@ def run(sizes: list[int], n_queries: int, out: Path, gold: Path = DEFAULT_GOLD, 
         "mode": mode,
         "model_load_s": model_load_s,
         "queries": len(questions),
-        "ingest": ingest,
+        "speed": speed,
         "query": query,
         "peak_rss_mb": peak_rss_mb(),
         "seconds": time.perf_counter() - started,
@@ -329,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", default="10000,100000", help="index sizes (chunks) beyond the corpus, comma-separated"
     )
     parser.add_argument("--queries", type=int, default=60, help="gold-set questions timed per size")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each encoder (encode, ingest)")
+    parser.add_argument("--cli-runs", type=int, default=3, help="cold kb search / kb ask runs per encoder")
+    parser.add_argument("--no-first-start", action="store_true", help="skip the first start (empty model cache)")
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench"), help="folder for bench.json and bench.md")
     parser.add_argument(
         "--chroma-mode",
@@ -338,7 +330,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-    result = run(sizes, args.queries, args.out, mode=args.chroma_mode)
+    result = run(
+        sizes,
+        args.queries,
+        args.out,
+        rounds=args.rounds,
+        cli_runs=args.cli_runs,
+        first=not args.no_first_start,
+        mode=args.chroma_mode,
+    )
     print(markdown(result))
     return 0
 

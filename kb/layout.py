@@ -8,6 +8,7 @@ Layout::
         chroma/          Chroma PersistentClient (cosine space, embeddings passed in)
         manifest.json    {"format": 2, "model": …, "chunker": …, "documents": {id: entry}}
         lexical/         BM25 index derived from the documents' chunks
+        read/            the same chunks for queries: vectors and rows that open without Chroma
         docs/            per document (by a hash of its id): the cleaned blocks
       uploads/           documents added in the app
       gesprekken.sqlite3 conversations and feedback
@@ -72,6 +73,10 @@ class IndexPaths:
     @property
     def docs(self) -> Path:
         return self.root / "docs"
+
+    @property
+    def read(self) -> Path:
+        return self.root / "read"
 
 
 def active(settings: Settings) -> IndexPaths:

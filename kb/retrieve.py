@@ -1,6 +1,8 @@
-"""Hybrid retrieval: dense (E5 via Chroma) and BM25 (Dutch stems), fused by weighted RRF.
+"""Hybrid retrieval: dense (E5, exact, on the read index) and BM25 (Dutch stems), fused by weighted RRF.
 
-Filters (document, type, year range, sector) apply to both sides before fusion.
+Filters (document, type, year range, sector) apply to both sides before fusion. A
+query reads the read index (:mod:`kb.readindex`) and the BM25 index; Chroma, the index
+of record, is not opened.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 
 from kb.config import Settings
 from kb.results import Passage
-from kb.store import Store, get_all
+from kb.store import Store
 
 RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
 CANDIDATES = 50
@@ -99,46 +101,54 @@ class Hit:
 
 
 class Retriever:
-    """Loaded once (model, collection, BM25); then :meth:`search` is cheap."""
+    """Loaded once (model, read index, BM25); then :meth:`search` is cheap."""
 
     def __init__(self, settings: Settings | None = None, embedder=None, store: Store | None = None):
         from kb.embedding import load_embedder
 
         self.settings = settings or Settings.from_env()
         self.store = store or Store(self.settings)
-        self.embedder = embedder or load_embedder(self.settings)
-        self.store.check_model(self.embedder.name)
-        self.collection = self.store.collection()
+        if embedder is None:  # say so before anything is loaded when the index is of another model
+            from kb.embedding import model_name, recorded_encoder
+
+            self.store.check_model(model_name(self.settings), recorded_encoder(self.settings))
+        self.read = self.store.read_index()
         self.lexical = self.store.lexical()
         self.owned = set(self.store.owned_ids())  # chunks a crash left behind are never served
-        got = get_all(self.collection, include=["metadatas"], ids=self.lexical.ids)
-        by_id = dict(zip(got["ids"], got["metadatas"]))
-        self.metas = [by_id.get(cid, {}) for cid in self.lexical.ids]
-        self.size = self.collection.count()  # a write changes the index's stamp, and a new Retriever is loaded
+        # last: a cold process loads the embedder in the background meanwhile (kb.api)
+        self.embedder = embedder or load_embedder(self.settings)
+        self.store.check_model(self.embedder.name, getattr(self.embedder, "encoder", None))
         self.weights = {"dense": 1.0, "lexical": 1.0}
 
-    def _mask(self, filters: Filters) -> np.ndarray | None:
+    @property
+    def collection(self):
+        """The Chroma collection (opened on first use; queries do not need it)."""
+        return self.store.collection()
+
+    def count(self) -> int:
+        return self.read.count()
+
+    def _mask(self, filters: Filters, ids: list[str]) -> np.ndarray | None:
+        """Which of ``ids`` pass the filters (None: no filters)."""
         if filters.empty():
             return None
-        return np.array([filters.allows(m) for m in self.metas], dtype=bool)
+        fields, rows = self.read.filter_fields(), self.read.rows
+        return np.array([cid in rows and filters.allows(fields[rows[cid]]) for cid in ids], dtype=bool)
 
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
 
     def dense(self, query: str, n: int, filters: Filters, vector: np.ndarray | None = None) -> list[tuple[str, float]]:
-        if self.size == 0:
+        if self.read.count() == 0:
             return []
         q = self.embed(query) if vector is None else vector
-        res = self.collection.query(
-            query_embeddings=[list(map(float, q))],
-            n_results=min(n, self.size),
-            where=filters.where(),
-            include=["distances"],
-        )
-        return [(cid, 1.0 - d) for cid, d in zip(res["ids"][0], res["distances"][0]) if cid in self.owned]
+        allowed = None
+        if not filters.empty():
+            allowed = np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
+        return [(cid, score) for cid, score in self.read.nearest(q, n, allowed) if cid in self.owned]
 
     def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
-        scores = self.lexical.scores(query, self._mask(filters))
+        scores = self.lexical.scores(query, self._mask(filters, self.lexical.ids))
         if not len(scores):
             return []
         top = np.argsort(-scores)[:n]
@@ -166,8 +176,7 @@ class Retriever:
         best = sorted(fused, key=lambda c: -fused[c])[:k]
         if not best:
             return []
-        got = self.collection.get(ids=best, include=["documents", "metadatas"])
-        docs = dict(zip(got["ids"], zip(got["documents"], got["metadatas"])))
+        docs = self.read.get(best)
         return [
             Hit(cid, fused[cid], docs[cid][0], docs[cid][1], dense_s.get(cid, 0.0), lex_s.get(cid, 0.0))
             for cid in best

@@ -18,14 +18,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
+import numpy as np
 
 from ingest.types import Block, Chunk
 from kb.config import Settings
 from kb.errors import KBError
 from kb.layout import IndexPaths, active, exists
 from kb.lexical import LexicalIndex, fingerprint
+from kb.readindex import ReadIndex, read_stamp, stored_stamp, write_read_index
 from kb.records import chunk_metadata, get_all, pack_vectors, unpack_vectors  # noqa: F401  (re-exported)
 from kb.remote import RemoteManifest, address, connect, describe, unreachable
 
@@ -50,6 +50,19 @@ class WriteError(KBError):
 
 class ModelMismatchError(KBError):
     pass
+
+
+LEGACY_ENCODER = "torch"  # what embedded an index that does not say
+
+
+def encoder_mismatch(settings: Settings, built: str, now: str) -> str:
+    """The Dutch message for an index embedded by another encoder than the one set."""
+    setting = built.split("-")[0]  # "onnx-int8" -> KB_ENCODER=onnx
+    return (
+        f"De index in {settings.home} is gemaakt met de encoder '{built}', maar nu is '{now}' ingesteld "
+        f"(KB_ENCODER). De vectoren verschillen dan net iets. Bouw de index opnieuw met: kb ingest --rebuild   "
+        f"(of zet KB_ENCODER terug op '{setting}')."
+    )
 
 
 def atomic_write_json(path: Path, data) -> None:
@@ -81,27 +94,36 @@ class Store:
             raise NoIndexError(f"Er is nog geen index in {self.where}. Bouw die eerst met: kb ingest")
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.remote = RemoteManifest(settings, self.paths.generation) if self.paths.remote else None
-        try:
-            self.client = (
-                connect(settings)
-                if self.paths.remote
-                else chromadb.PersistentClient(
+        self.manifest: dict = self._read_manifest()
+        self._client: Any = None
+        self._lexical: LexicalIndex | None = None
+        self._read: ReadIndex | None = None
+        self._collection: Any = None
+
+    @property
+    def client(self):
+        """The Chroma client, opened on first use (a query that the read index answers never needs it)."""
+        if self._client is None and self.paths.remote:
+            self._client = connect(self.settings)  # a server that does not answer: a Dutch message
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            try:
+                self._client = chromadb.PersistentClient(
                     path=str(self.paths.chroma),
                     settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
                 )
-            )
-        except Exception as e:
-            raise KBError(
-                f"De index in {self.paths.root} kan niet worden geopend ({type(e).__name__}: {str(e)[:160]}). "
-                "Controleer de map met: kb doctor   (of bouw de index opnieuw: kb ingest --rebuild)"
-            ) from e
-        self.manifest: dict = self._read_manifest()
-        self._lexical: LexicalIndex | None = None
-        self._collection: Any = None
+            except Exception as e:
+                raise KBError(
+                    f"De index in {self.paths.root} kan niet worden geopend ({type(e).__name__}: {str(e)[:160]}). "
+                    "Controleer de map met: kb doctor   (of bouw de index opnieuw: kb ingest --rebuild)"
+                ) from e
+        return self._client
 
     # --- collection -------------------------------------------------------------
-    def collection(self, model: str | None = None):
-        """The chunk collection; ``model`` (when creating) records the embedding model."""
+    def collection(self, model: str | None = None, encoder: str | None = None):
+        """The chunk collection; ``model`` and ``encoder`` (when creating) record what embeds it."""
         if self._collection is not None:
             return self._collection
         name = self.paths.generation or self.settings.collection
@@ -110,21 +132,40 @@ class Store:
         except Exception:
             if model is None:
                 raise NoIndexError(f"De index in {self.where} is leeg. Bouw die eerst met: kb ingest") from None
-            col = self.client.create_collection(name, metadata={"hnsw:space": "cosine", "embed_model": model})
-            self.manifest["model"] = model
+            encoder = encoder or LEGACY_ENCODER
+            col = self.client.create_collection(
+                name, metadata={"hnsw:space": "cosine", "embed_model": model, "encoder": encoder}
+            )
+            self.manifest["model"], self.manifest["encoder"] = model, encoder
             if self.remote is not None:  # the manifest head marks the generation as an index
                 self.save_manifest("de index", [])
         self._collection = col
         return col
 
+    def _recorded(self) -> dict:
+        """What embedded the index, as recorded: the manifest says it (without opening Chroma)
+        once a document was written; before that the collection does."""
+        if self.manifest.get("model"):
+            return {"embed_model": self.manifest["model"], "encoder": self.manifest.get("encoder")}
+        try:
+            return self.collection().metadata or {}
+        except NoIndexError:
+            return {}
+
     @property
     def model(self) -> str | None:
-        try:
-            return (self.collection().metadata or {}).get("embed_model")
-        except NoIndexError:
-            return self.manifest.get("model")
+        return self._recorded().get("embed_model")
 
-    def check_model(self, model: str) -> None:
+    @property
+    def encoder(self) -> str | None:
+        """The encoder that embedded the index ("onnx-int8", "torch"); an index from before
+        encoders were recorded was embedded by torch. None for an empty index."""
+        recorded = self._recorded()
+        if not recorded.get("embed_model"):
+            return None
+        return recorded.get("encoder") or LEGACY_ENCODER
+
+    def check_model(self, model: str, encoder: str | None = None) -> None:
         built = self.model
         if built and built != model:
             raise ModelMismatchError(
@@ -132,6 +173,9 @@ class Store:
                 f"maar nu is '{model}' ingesteld (KB_EMBED_MODEL). Bouw de index opnieuw "
                 f"met: kb ingest --rebuild   (of zet KB_EMBED_MODEL terug op '{built}')."
             )
+        made = self.encoder
+        if encoder and made and made != encoder:
+            raise ModelMismatchError(encoder_mismatch(self.settings, made, encoder))
 
     def count(self) -> int:
         return self.collection().count()
@@ -242,10 +286,12 @@ class Store:
         p = self._doc_path(doc_id)
         return json.loads(p.read_text(encoding="utf-8"))["blocks"] if p.exists() else []
 
-    # --- lexical index --------------------------------------------------------------
+    # --- derived: the BM25 index and the read index ------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
-        """The BM25 index of the documents' chunks (chunks no document owns are left out)."""
-        got = get_all(self.collection(), include=["documents", "metadatas"], ids=self.owned_ids())
+        """Rebuild what is derived from the documents' chunks (chunks no document owns are left
+        out): the BM25 index and the read index (:mod:`kb.readindex`), from one read of Chroma."""
+        include = ["documents", "metadatas", "embeddings"]
+        got = get_all(self.collection(), include=include, ids=self.owned_ids())
         texts = [
             f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
         ]
@@ -253,12 +299,21 @@ class Store:
         lex.stamp = self._lexical_stamp()
         try:
             lex.save(self.paths.lexical)
+            dim = len(got["embeddings"][0]) if len(got["embeddings"]) else 0
+            write_read_index(
+                self.paths.read,
+                self._read_stamp(),
+                got["ids"],
+                got["documents"],
+                got["metadatas"],
+                np.asarray(got["embeddings"], dtype=np.float32),
+                dim,
+            )
         except OSError as e:
             raise WriteError(
-                f"De zoekindex (BM25) kon niet worden opgeslagen in {self.paths.lexical}: "
-                f"{e.strerror or e}. {_SPACE_HINT}"
+                f"De zoekindex kon niet worden opgeslagen in {self.paths.root}: {e.strerror or e}. {_SPACE_HINT}"
             ) from e
-        self._lexical = lex
+        self._lexical, self._read = lex, None
         return lex
 
     def _lexical_stamp(self) -> str:
@@ -268,7 +323,15 @@ class Store:
         return fingerprint([*ids, f"@version:{self.manifest['version']}"] if self.remote is not None else ids)
 
     def lexical_stale(self) -> bool:
-        return LexicalIndex.read_stamp(self.paths.lexical) != self._lexical_stamp()
+        return LexicalIndex.read_stamp(self.paths.lexical) != self._lexical_stamp() or self.read_stale()
+
+    def read_stale(self) -> bool:
+        return stored_stamp(self.paths.read) != self._read_stamp()
+
+    def _read_stamp(self) -> str:
+        """The documents and their chunks, and in server mode the manifest's version."""
+        stamp = read_stamp(self.documents())
+        return f"{stamp}@{self.manifest['version']}" if self.remote is not None else stamp
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
@@ -277,6 +340,14 @@ class Store:
                 lex = self.rebuild_lexical()
             self._lexical = lex
         return self._lexical
+
+    def read_index(self) -> ReadIndex:
+        """The read index, rebuilt from Chroma first when it is missing or out of step."""
+        if self._read is None:
+            if self.read_stale():
+                self.rebuild_lexical()
+            self._read = ReadIndex(self.paths.read)
+        return self._read
 
     # --- writing safely ----------------------------------------------------------------
     def _guarded(self, doc_id: str, call, **kwargs) -> Any:

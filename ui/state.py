@@ -38,22 +38,32 @@ def build_lock() -> threading.Lock:
 
 
 def ingest_progress(bar):
-    """An ingest progress callback that drives ``bar`` (files first, then passages)."""
-
-    shown = [0.0]  # the bar's value, kept while a big document is being cleaned
+    """An ingest progress callback that drives ``bar``: files read (a tenth), passages embedded
+    (the rest). The next files are read while passages are embedded, so both stages report
+    in turns and the passage total grows; the bar never moves back."""
+    state = {"files": 0.0, "chunks": 0.0, "shown": 0.0}
 
     def progress(stage: str, done: int, total: int, label: str) -> None:
-        if not total:
+        if stage == "clean" and total:  # a big document: the bar stays, the text says which pass
+            bar.progress(min(state["shown"], 1.0), text=f"Groot document opschonen: {label} (stap {done} van {total})")
             return
-        if stage == "files":
-            shown[0] = 0.1 * done / total
-            bar.progress(shown[0], text=f"Documenten lezen ({done} van {total})")
-        elif stage == "clean":
-            bar.progress(shown[0], text=f"Groot document opschonen: {label} (stap {done} van {total})")
-        else:
-            bar.progress(0.1 + 0.9 * done / total, text=f"Passages verwerken ({done} van {total})")
+        if not total or stage not in ("files", "chunks"):
+            return
+        state[stage] = done / total
+        # passages count only as far as the files they come from have been read
+        fraction = max(state["shown"], 0.1 * state["files"] + 0.9 * state["files"] * state["chunks"])
+        state["shown"] = fraction
+        what = "Documenten lezen" if stage == "files" else "Passages verwerken"
+        bar.progress(min(fraction, 1.0), text=f"{what} ({done} van {total})")
 
     return progress
+
+
+def load_model(bar) -> None:
+    """Load the embedding model with its steps on ``bar`` (the first start converts it once)."""
+    from kb.embedding import load_embedder
+
+    load_embedder(settings(), progress=lambda message: bar.progress(0.0, text=message))
 
 
 def build_index(rebuild: bool = False) -> None:
@@ -65,10 +75,11 @@ def build_index(rebuild: bool = False) -> None:
         label = "De kennisbank wordt opnieuw opgebouwd…" if rebuild else "De kennisbank wordt voor het eerst opgebouwd…"
         with st.status(label, expanded=True) as status:
             st.write(
-                "Dit gebeurt eenmalig en duurt een paar minuten: het taalmodel wordt klaargezet en "
-                "de documenten worden gelezen en doorzoekbaar gemaakt."
+                "Dit gebeurt eenmalig en duurt bij de eerste start ongeveer een minuut: het taalmodel "
+                "wordt klaargezet en de documenten worden gelezen en doorzoekbaar gemaakt."
             )
             bar = st.progress(0.0, text="Taalmodel laden…")
+            load_model(bar)
             uploads = settings().home / "uploads"
             paths = [settings().corpus_dir] + ([uploads] if uploads.is_dir() else [])
             report = api.ingest(paths, settings=settings(), rebuild=rebuild, progress=ingest_progress(bar))

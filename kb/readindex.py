@@ -1,0 +1,170 @@
+"""The read side of one index: what a query needs, in two files that open at once.
+
+    read/vectors.npy      float32 [n, dim]: the passage vectors (normalised), memory-mapped
+    read/chunks.sqlite3   per passage: its row in vectors.npy, id, text, metadata (JSON),
+                          the fields filters look at; and the stamp of the chunk set
+
+Chroma stays the index of record; this is derived from it, like the BM25 index, after
+every ingest that changed something, and swapped in whole. A query opens it without
+importing Chroma and reads only the rows of the passages it returns. Dense search is
+exact: the dot product with every vector (a few milliseconds per 10,000 passages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = 1
+_VECTORS, _DB = "vectors.npy", "chunks.sqlite3"
+_FILTER_FIELDS = ("doc_id", "doc_type", "year")  # and every sector_* flag (see kb.retrieve.Filters)
+
+
+def read_stamp(documents: dict[str, dict]) -> str:
+    """Identifies the documents and their chunks; changes whenever an ingest wrote something."""
+    h = hashlib.sha256(f"v{FORMAT}".encode())
+    for doc_id in sorted(documents):
+        entry = documents[doc_id]
+        h.update(f"\x1e{doc_id}\x1f{entry.get('sha256', '')}\x1f{','.join(entry.get('chunk_ids', []))}".encode())
+    return h.hexdigest()[:16]
+
+
+def filter_fields(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k in _FILTER_FIELDS or k.startswith("sector_")}
+
+
+def write_read_index(
+    directory: Path, stamp: str, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray, dim: int
+) -> None:
+    """Write the read index to a temp folder beside ``directory``, then swap it in."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".read-", dir=directory.parent))
+    try:
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), dim)
+        np.save(tmp / _VECTORS, matrix)
+        db = sqlite3.connect(tmp / _DB)
+        with db:
+            db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute(
+                "CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT, meta TEXT, filters TEXT)"
+            )
+            db.executemany(
+                "INSERT INTO info VALUES (?, ?)",
+                [("format", str(FORMAT)), ("stamp", stamp), ("count", str(len(ids))), ("dim", str(dim))],
+            )
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
+                (
+                    (i, cid, text, json.dumps(meta, ensure_ascii=False), json.dumps(filter_fields(meta)))
+                    for i, (cid, text, meta) in enumerate(zip(ids, texts, metas))
+                ),
+            )
+        db.close()
+        old = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stored_stamp(directory: Path) -> str | None:
+    """The stamp of the read index in ``directory`` (None when there is none, or it is unreadable)."""
+    try:
+        db = _connect(directory / _DB)
+        try:
+            row = db.execute("SELECT value FROM info WHERE key = 'stamp'").fetchone()
+            fmt = db.execute("SELECT value FROM info WHERE key = 'format'").fetchone()
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error):
+        return None
+    return row[0] if row and fmt and fmt[0] == str(FORMAT) else None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise FileNotFoundError(path)
+    # read-only, and never changed once swapped in: no locking needed
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+class ReadIndex:
+    """One opened read index; safe to share between threads (the app's sessions)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._db = _connect(self.directory / _DB)
+        self._lock = threading.Lock()
+        info = dict(self._db.execute("SELECT key, value FROM info").fetchall())
+        self.stamp = info.get("stamp", "")
+        self.dim = int(info.get("dim", 0))
+        self._count = int(info.get("count", 0))
+        self.vectors = np.load(self.directory / _VECTORS, mmap_mode="r") if self._count else None
+        self._rows: dict[str, int] | None = None
+        self._filters: list[dict] | None = None
+
+    def count(self) -> int:
+        return self._count
+
+    def _all(self, sql: str) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql).fetchall()
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Chunk id -> row (read on first use)."""
+        if self._rows is None:
+            self._rows = {cid: row for row, cid in self._all("SELECT row, id FROM chunks ORDER BY row")}
+        return self._rows
+
+    def filter_fields(self) -> list[dict]:
+        """The filter fields of every row, in row order (read on first use: only filters need it)."""
+        if self._filters is None:
+            self._filters = [json.loads(f) for (f,) in self._all("SELECT filters FROM chunks ORDER BY row")]
+        return self._filters
+
+    def nearest(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``n`` passages closest to ``query`` (cosine), among the ``allowed`` rows."""
+        if self.vectors is None or n <= 0:
+            return []
+        scores = self.vectors @ np.asarray(query, dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(allowed, scores, -np.inf)
+        n = min(n, len(scores) if allowed is None else int(allowed.sum()))
+        if n <= 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        ids = self._ids_of(top.tolist())
+        return [(ids[int(r)], float(scores[r])) for r in top]
+
+    def _ids_of(self, rows: list[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(rows))
+        with self._lock:
+            got = self._db.execute(f"SELECT row, id FROM chunks WHERE row IN ({marks})", rows).fetchall()
+        return dict(got)
+
+    def get(self, ids: Iterable[str]) -> dict[str, tuple[str, dict]]:
+        """Text and metadata of the given passages (those it has)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            got = self._db.execute(f"SELECT id, text, meta FROM chunks WHERE id IN ({marks})", ids).fetchall()
+        return {cid: (text, json.loads(meta)) for cid, text, meta in got}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,151 @@
+"""The read index (what queries open instead of Chroma) and the ingest pipeline that
+prepares the next files while the encoder runs; on the real corpus and a real index."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+import kb.preparing as preparing
+from kb import api
+from kb.config import Settings
+from kb.indexer import IngestReport, discover, ingest
+from kb.readindex import ReadIndex, read_stamp, stored_stamp
+from kb.retrieve import Retriever
+from kb.store import Store, get_all
+from tests.conftest import CORPUS
+
+
+def test_the_read_index_holds_what_chroma_holds(corpus_settings):
+    store = Store(corpus_settings)
+    read = store.read_index()
+    got = get_all(store.collection(), include=["documents", "metadatas", "embeddings"], ids=store.owned_ids())
+    assert read.count() == len(got["ids"]) == len(store.owned_ids()) > 150
+    assert stored_stamp(store.paths.read) == read_stamp(store.documents())
+    rows = read.get(got["ids"])
+    for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+        assert rows[cid] == (text, meta)
+        np.testing.assert_array_equal(read.vectors[read.rows[cid]], np.asarray(vec, dtype=np.float32))
+
+
+def test_dense_search_ranks_as_chroma_does(corpus_settings, embedder):
+    """Exact search on the read index gives Chroma's top 10 (its HNSW graph is exact at this size)."""
+    retriever = api.get_retriever(corpus_settings)
+    for question in ("Wat is een OPP?", "thuiszitters", "Hoe worden de middelen verdeeld?", "zorgplicht"):
+        q = embedder.embed_query(question)
+        ours = retriever.read.nearest(q, 10)
+        res = retriever.collection.query(query_embeddings=[q.tolist()], n_results=10, include=["distances"])
+        assert [c for c, _ in ours] == res["ids"][0], question
+        np.testing.assert_allclose([s for _, s in ours], 1 - np.array(res["distances"][0]), atol=1e-5)
+
+
+def test_filters_apply_to_the_dense_side_too(corpus_settings):
+    retriever = api.get_retriever(corpus_settings)
+    types = {m["doc_type"] for m in retriever.read.filter_fields()}
+    assert len(types) > 1
+    wanted = sorted(types)[0]
+    hits = retriever.search("Wat is een OPP?", k=10, filters={"doc_types": [wanted]}, mode="dense")
+    assert hits and {h.meta["doc_type"] for h in hits} == {wanted}
+    allowed = sum(m["doc_type"] == wanted for m in retriever.read.filter_fields())
+    assert len(retriever.dense("Wat is een OPP?", 500, retriever_filters(wanted))) == allowed
+
+
+def retriever_filters(doc_type: str):
+    from kb.retrieve import Filters
+
+    return Filters(doc_types=[doc_type])
+
+
+def test_a_missing_or_stale_read_index_is_rebuilt(fresh_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("De zorgplicht geldt voor het schoolbestuur.", encoding="utf-8")
+    ingest([docs], settings=fresh_settings, embedder=embedder)
+    paths = Store(fresh_settings).paths
+    shutil.rmtree(paths.read)  # as an index of an earlier version
+    hits = Retriever(fresh_settings, embedder=embedder).search("zorgplicht", k=3)
+    assert hits and hits[0].meta["doc_id"] == "a.txt"
+    assert paths.read.exists()
+    (docs / "b.txt").write_text("Het samenwerkingsverband verdeelt de middelen.", encoding="utf-8")
+    ingest([docs], settings=fresh_settings, embedder=embedder)
+    store = Store(fresh_settings)
+    assert not store.read_stale() and ReadIndex(paths.read).count() == len(store.owned_ids()) == 2
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+
+def _files(tmp_path):
+    files = discover([CORPUS], IngestReport())
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "leeg.txt").write_text("   \n", encoding="utf-8")  # nothing left after cleaning
+    (extra / files[0].name).write_text("Zelfde naam als een corpusbestand.", encoding="utf-8")
+    return [*files, extra / "leeg.txt", extra / files[0].name]
+
+
+def test_read_ahead_gives_the_outcomes_in_order_prepared_in_the_background(tmp_path, monkeypatch):
+    files, settings = _files(tmp_path), Settings.from_env()
+    threads: list[str] = []
+    real = preparing.prepare
+
+    def watched(path, s):
+        threads.append(threading.current_thread().name)
+        return real(path, s)
+
+    monkeypatch.setattr(preparing, "prepare", watched)
+    ahead = [(o.index, o.path, o.unchanged, o.failed, o.prepared) for o in preparing.prepared(files, {}, settings)]
+    threads_ahead, threads[:] = list(threads), []
+    inline = [(o.index, o.path, o.unchanged, o.failed, o.prepared) for o in preparing.outcomes(files, {}, settings)]
+    assert ahead == inline and [a[0] for a in ahead] == list(range(len(files)))
+    assert set(threads_ahead) == {"kb-prepare"} and set(threads) == {threading.current_thread().name}
+    assert "leeg" in ahead[-2][3] and "dezelfde naam" in ahead[-1][3]
+    assert all(a[4] is not None for a in ahead[:-2])
+
+
+def test_read_ahead_is_bounded_and_stops_when_closed(tmp_path, monkeypatch):
+    files, settings = _files(tmp_path)[:5], Settings.from_env()
+    started: list[int] = []
+    real = preparing.prepare
+    monkeypatch.setattr(preparing, "prepare", lambda path, s: started.append(1) or real(path, s))
+    stream = preparing.prepared(files, {}, settings, ahead=1)
+    first = next(stream)
+    assert first.index == 0
+    # the consumer holds file 0: at most one waits in the queue and one more is being prepared
+    seen_before = len(started)
+    assert seen_before <= 3
+    stream.close()
+    assert not any(t.name == "kb-prepare" and t.is_alive() for t in threading.enumerate())
+    assert len(started) <= 3 < len(files)
+
+
+def test_the_model_loads_only_when_a_file_changed(corpus_settings, monkeypatch):
+    import kb.embedding as embedding
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded for an index that is up to date")
+
+    monkeypatch.setattr(embedding, "load_embedder", no_model)
+    monkeypatch.setattr(embedding, "warm_up", no_model)
+    report = ingest(settings=corpus_settings)
+    assert report.ok and len(report.unchanged) == 5 and report.chunks == 0
+
+
+@pytest.mark.parametrize("stage", ["files", "chunks"])
+def test_ingest_reports_progress_from_the_callers_thread(fresh_settings, embedder, tmp_path, stage):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"d{i}.txt").write_text(f"Document {i} over de zorgplicht van het schoolbestuur.", encoding="utf-8")
+    calls: list[tuple] = []
+
+    def progress(*args) -> None:
+        calls.append((*args, threading.current_thread().name))
+
+    ingest([docs], settings=fresh_settings, embedder=embedder, progress=progress)
+    mine = [c for c in calls if c[0] == stage]
+    assert mine and {c[4] for c in calls} == {threading.current_thread().name}  # never the background thread
+    assert mine[-1][1] == mine[-1][2] == 3  # three files, one passage each
