@@ -152,7 +152,9 @@ def test_ask_and_open_a_source_in_chromium(server):
             # scrolled into view (smooth scrolling: slower on a busy machine)
             page.wait_for_function(
                 "() => { const r = document.querySelector('.kb-doc .kb-doel').getBoundingClientRect();"
-                " return r.top >= 0 && r.top < window.innerHeight; }",
+                " const tab = [...document.querySelectorAll('[role=tab]')].find(t => t.innerText.includes('Bronnen'));"
+                " return tab && tab.getAttribute('aria-selected') === 'true'"
+                " && r.height > 0 && r.top >= 0 && r.top < window.innerHeight; }",
                 timeout=30_000,
             )
             assert page.get_by_role("tab", name="Bronnen").get_attribute("aria-selected") == "true"
