@@ -10,7 +10,7 @@ that every process (on any machine) sees the same index:
 * ``<generation>``: the chunk collection (cosine space, embeddings passed in), as in
   embedded mode.
 * ``<generation>.manifest``: one record per document (its manifest entry as JSON) and
-  a head record, ``_head``, with the model, the chunker version and a *version* that
+  a head record, ``_head``, with the model, the encoder, the chunker version and a *version* that
   every write changes. A reader compares the version to decide whether its BM25 index
   and its loaded retriever are still current.
 * ``<generation>.docs``: one record per document with its cleaned blocks (JSON).
@@ -32,6 +32,7 @@ from kb.errors import KBError
 from kb.records import get_all
 
 HEAD = "_head"
+HEAD_KEYS = ("model", "encoder", "chunker", "format")  # what the head record carries
 CURRENT = "current"
 _PLACEHOLDER = [0.0]
 
@@ -235,7 +236,7 @@ class RemoteManifest:
         for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
             if rid == HEAD:
                 head = json.loads(doc or "{}")
-                manifest.update({k: head[k] for k in ("model", "chunker", "format") if k in head})
+                manifest.update({k: head[k] for k in HEAD_KEYS if k in head})
                 manifest["version"] = str((meta or {}).get("version", ""))
             else:
                 manifest["documents"][rid] = json.loads(doc)
@@ -261,7 +262,7 @@ class RemoteManifest:
         if gone:
             self._entries.delete(ids=gone)
         version = uuid.uuid4().hex
-        head = {k: manifest.get(k) for k in ("model", "chunker", "format")}
+        head = {k: manifest.get(k) for k in HEAD_KEYS}
         self._entries.upsert(
             ids=[HEAD],
             embeddings=[_PLACEHOLDER],

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,9 @@ from kb.layout import IndexPaths, active, exists
 from kb.lexical import LexicalIndex, fingerprint
 from kb.readindex import ReadIndex, read_stamp, stored_stamp, write_read_index
 from kb.records import chunk_metadata, get_all, pack_vectors, unpack_vectors  # noqa: F401  (re-exported)
-from kb.remote import RemoteManifest, address, connect, describe, unreachable
+from kb.remote import RemoteManifest, address, connect
+from kb.safewrite import SPACE_HINT as _SPACE_HINT
+from kb.safewrite import WriteError, check_space, guarded, write_json
 
 MANIFEST_FORMAT = 2
 CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
@@ -35,17 +35,6 @@ CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document be
 
 class NoIndexError(KBError):
     pass
-
-
-class WriteError(KBError):
-    """Writing to the index failed or stalled; the index is as it was before this document.
-
-    ``stalled``: the write hung and is still running in its thread (it cannot be cancelled).
-    """
-
-    def __init__(self, message: str, stalled: bool = False):
-        super().__init__(message)
-        self.stalled = stalled
 
 
 class ModelMismatchError(KBError):
@@ -63,20 +52,6 @@ def encoder_mismatch(settings: Settings, built: str, now: str) -> str:
         f"(KB_ENCODER). De vectoren verschillen dan net iets. Bouw de index opnieuw met: kb ingest --rebuild   "
         f"(of zet KB_ENCODER terug op '{setting}')."
     )
-
-
-def atomic_write_json(path: Path, data) -> None:
-    """Write JSON to a temporary file beside ``path``, flush it to disk, then swap it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class Store:
@@ -352,67 +327,14 @@ class Store:
     # --- writing safely ----------------------------------------------------------------
     def _guarded(self, doc_id: str, call, **kwargs) -> Any:
         """Run one Chroma write; a failure or a stall (a full disk can hang it) becomes a WriteError."""
-        import threading
-
-        done = threading.Event()
-        failure: list[BaseException] = []
-        result: list[Any] = []
-
-        def run() -> None:
-            try:
-                result.append(call(**kwargs))
-            except BaseException as e:
-                failure.append(e)
-            finally:
-                done.set()
-
-        worker = threading.Thread(target=run, name="kb-write", daemon=True)
-        worker.start()
-        if not done.wait(self.settings.write_timeout):
-            if self.remote is not None:
-                raise WriteError(
-                    f"Het schrijven van {doc_id} naar de Chroma-server staat al {self.settings.write_timeout:.0f} s "
-                    f"stil. {unreachable(self.settings, 'geen antwoord')}",
-                    stalled=True,
-                )
-            raise WriteError(
-                f"Het schrijven van {doc_id} naar de index staat al {self.settings.write_timeout:.0f} s stil; "
-                f"waarschijnlijk is de schijf vol of geblokkeerd ({self.paths.root}). {_SPACE_HINT}",
-                stalled=True,
-            )
-        if failure:
-            e = failure[0]
-            if self.remote is not None:
-                raise WriteError(
-                    f"Het schrijven van {doc_id} naar de Chroma-server is mislukt. {unreachable(self.settings, describe(e))}"
-                ) from e
-            full = "full" in str(e).lower() or "no space" in str(e).lower() or "disk" in str(e).lower()
-            reason = "de schijf is vol" if full else f"{type(e).__name__}: {str(e)[:160]}"
-            raise WriteError(f"Het schrijven van {doc_id} naar de index is mislukt: {reason}. {_SPACE_HINT}") from e
-        return result[0] if result else None
+        return guarded(self.settings, self.paths.root, self.remote is not None, doc_id, call, **kwargs)
 
     def _check_space(self, doc_id: str, chunks: list[Chunk]) -> None:
-        """Stop before writing when the disk clearly has no room for the document."""
-        if self.remote is not None:
-            return  # the server's disk: a failed write says so
-        need = 2_000_000 + sum(len(c.text) * 4 + 12_000 for c in chunks)
-        try:
-            free = shutil.disk_usage(self.paths.root).free
-        except OSError:
-            return
-        if free < need:
-            raise WriteError(
-                f"Er is te weinig schijfruimte om {doc_id} toe te voegen: {free // 1_000_000} MB vrij, "
-                f"ongeveer {need // 1_000_000 + 1} MB nodig. {_SPACE_HINT}"
-            )
+        if self.remote is None:  # a server's disk: a failed write says so
+            check_space(self.paths.root, doc_id, chunks)
 
     def _write_json(self, doc_id: str, path: Path, data) -> None:
-        try:
-            atomic_write_json(path, data)
-        except OSError as e:
-            raise WriteError(
-                f"{path.name} kon niet worden geschreven voor {doc_id}: {e.strerror or e}. {_SPACE_HINT}"
-            ) from e
+        write_json(doc_id, path, data)
 
     # --- manifest ----------------------------------------------------------------------
     def _read_manifest(self) -> dict:
@@ -453,9 +375,6 @@ def read_manifest(p: Path) -> dict:
     data.setdefault("documents", {})
     data.setdefault("chunker", CHUNKER_VERSION)
     return data
-
-
-_SPACE_HINT = "Maak schijfruimte vrij (of kies met KB_HOME een andere plek) en voer kb ingest opnieuw uit; wat al in de index stond, blijft."
 
 
 def doc_file(doc_id: str) -> str:

@@ -40,12 +40,12 @@ def copy_index(source: Settings, target: Settings, progress=None) -> TransferRep
     start = time.perf_counter()
     progress = progress or (lambda *a: None)
     src = Store(source)
-    model = src.model
+    model, encoder = src.model, src.encoder
     with write_lock(target, on_wait=lambda message: progress("wait", 0, 0, message)):
         old, paths = active(target), new_folder(target)
         try:
             dst = Store(target, create=True, paths=paths)
-            _copy_into(src, dst, model, progress)
+            _copy_into(src, dst, model, encoder, progress)
         except BaseException:
             discard(target, paths)
             raise
@@ -55,8 +55,8 @@ def copy_index(source: Settings, target: Settings, progress=None) -> TransferRep
     return TransferReport(len(dst.documents()), len(dst.owned_ids()), time.perf_counter() - start, src.where, dst.where)
 
 
-def _copy_into(src, dst, model: str | None, progress) -> None:
-    col = dst.collection(model=model or "onbekend")
+def _copy_into(src, dst, model: str | None, encoder: str | None, progress) -> None:
+    col = dst.collection(model=model or "onbekend", encoder=encoder)
     ids = src.owned_ids()
     for i in range(0, len(ids), PAGE):
         progress("chunks", i, len(ids), "")
@@ -74,5 +74,6 @@ def _copy_into(src, dst, model: str | None, progress) -> None:
         dst.write_blocks(doc_id, {"doc_id": doc_id, "meta": entry.get("meta", {}), "blocks": src.read_blocks(doc_id)})
     dst.manifest["documents"] = {d: dict(e) for d, e in src.documents().items()}
     dst.manifest["model"], dst.manifest["chunker"] = model, src.manifest.get("chunker")
+    dst.manifest["encoder"] = encoder
     dst.save_manifest()
     dst.rebuild_lexical()

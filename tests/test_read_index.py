@@ -92,9 +92,9 @@ def test_read_ahead_gives_the_outcomes_in_order_prepared_in_the_background(tmp_p
     threads: list[str] = []
     real = preparing.prepare
 
-    def watched(path, s):
+    def watched(path, s, on_step=None):
         threads.append(threading.current_thread().name)
-        return real(path, s)
+        return real(path, s, on_step)
 
     monkeypatch.setattr(preparing, "prepare", watched)
     ahead = [(o.index, o.path, o.unchanged, o.failed, o.prepared) for o in preparing.prepared(files, {}, settings)]
@@ -110,10 +110,10 @@ def test_read_ahead_is_bounded_and_stops_when_closed(tmp_path, monkeypatch):
     files, settings = _files(tmp_path)[:5], Settings.from_env()
     started: list[int] = []
     real = preparing.prepare
-    monkeypatch.setattr(preparing, "prepare", lambda path, s: started.append(1) or real(path, s))
+    monkeypatch.setattr(preparing, "prepare", lambda path, s, on_step=None: started.append(1) or real(path, s, on_step))
     stream = preparing.prepared(files, {}, settings, ahead=1)
     first = next(stream)
-    assert first.index == 0
+    assert first.index == 0 and first.prepared is not None and started
     # the consumer holds file 0: at most one waits in the queue and one more is being prepared
     seen_before = len(started)
     assert seen_before <= 3
