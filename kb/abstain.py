@@ -21,7 +21,7 @@ from kb.features import Candidate, type_match
 from kb.glossary import find_terms
 from kb.question import Question
 from kb.retrieve import Hit
-from kb.text import STOPWORDS, analyze, fold
+from kb.text import STOPWORDS, analyze, common_words, fold
 
 FACT_KINDS = ("frequency", "duration", "quantity", "time", "person", "place")
 
@@ -86,8 +86,6 @@ def unknown_names(text: str, known) -> list[str]:
 
     ``known(word)`` says whether the index knows a word.
     """
-    from wordfreq import zipf_frequency
-
     glossary_forms = {fold(f) for t in find_terms(text) for f in t.forms}
     out = []
     tokens = re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text)
@@ -95,7 +93,7 @@ def unknown_names(text: str, known) -> list[str]:
         word = fold(tok)
         is_acronym = tok.isupper() and len(tok) >= 2
         is_name = tok[:1].isupper() and i > 0 and not is_acronym
-        is_short_code = tok.islower() and 2 <= len(tok) <= 4 and zipf_frequency(word, "nl") < 4.5
+        is_short_code = tok.islower() and 2 <= len(tok) <= 4 and word not in common_words()
         if (
             not (is_acronym or is_name or is_short_code)
             or word in glossary_forms

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kb import text
 from kb.api import get_retriever, search
 from kb.glossary import find_terms, load_glossary
 from kb.question import analyse, is_followup
@@ -15,6 +16,21 @@ def test_compounds_are_split_into_known_dutch_words():
     assert compound_parts("thuiszitters") == ()
     # a parent's "bezuiniging" and the report's "bezuinigingsoperatie" share a term
     assert set(analyze("bezuiniging")) & set(analyze("de bezuinigingsoperatie"))
+
+
+def test_the_word_lists_come_from_wordfreq_once_and_then_from_a_cached_file(tmp_path, monkeypatch):
+    from wordfreq import top_n_list, zipf_frequency
+
+    monkeypatch.setenv("KB_MODEL_CACHE", str(tmp_path / "models"))
+    made = text._cached_words("probe", lambda: frozenset(["aanmelding", "zorgplicht"]))
+    [cached] = (tmp_path / "lexicon").glob("probe-wordfreq*.txt")
+    assert made == {"aanmelding", "zorgplicht"} and cached.read_text(encoding="utf-8") == "aanmelding\nzorgplicht"
+    assert text._cached_words("probe", lambda: frozenset(["anders"])) == made  # read back, not rebuilt
+    # the cached lists are what wordfreq says
+    assert text._lexicon() >= {text.fold(w) for w in top_n_list("nl", 2000) if len(w) >= text.MIN_PART}
+    common = text.common_words()
+    assert {"als", "ook", "niet"} <= common and "pgb" not in common and "opp" not in common
+    assert all(zipf_frequency(w, "nl") >= text.COMMON_ZIPF for w in sorted(common)[:200])
 
 
 def test_bm25_finds_a_compound_from_its_head(any_corpus_settings):
