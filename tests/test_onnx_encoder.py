@@ -154,6 +154,40 @@ def test_same_tokens_as_the_torch_model(onnx, torch_embedder, corpus_chunks):
     assert len(onnx.token_ids(very_long)) == len(torch_embedder.token_ids(very_long)) == 512
 
 
+ODD_QUERIES = [
+    "Café  naïve   ﬁets “aanhalingstekens” – streepje…",  # ligature, quotes, runs of spaces
+    "e\u0301e\u0301n leerling",  # decomposed accents: NFC first
+    "tab\there\nnieuwe regel",
+    "中文 测试 😀 en ÅÉÎ Œ ß ĳ",  # other scripts, emoji, unknown characters
+    "wat is een <mask>?",  # a literal special token: left to the tokenizers one
+    "passend onderwijs " * 400,  # cut at the input length
+]
+
+
+def test_query_tokens_from_sentencepiece_are_the_tokenizers_ones(onnx, corpus_chunks):
+    queries = [*_gold_questions(300), *(c.text[:300] for c in corpus_chunks), *ODD_QUERIES]
+    assert onnx._sentencepiece() is not None
+    for q in queries:
+        text = onnx.query_prompt + q.strip()
+        assert onnx.query_token_ids(text) == onnx.token_ids(text), q[:60]
+    assert len(onnx.query_token_ids(onnx.query_prompt + ODD_QUERIES[-1].strip())) == 512
+
+
+def test_a_model_folder_from_before_the_query_tokenizer_gets_it_on_first_use(conversion, model_cache, tmp_path):
+    import shutil
+
+    from kb.e5onnx import QUERY_TOKENIZER
+    from kb.onnx_embedder import OnnxEmbedder
+
+    old = tmp_path / "old-folder"
+    shutil.copytree(onnx_model_path(model_cache), old)
+    (old / QUERY_TOKENIZER).unlink()
+    embedder = OnnxEmbedder(old, "e5", threads=1)
+    vector = embedder.embed_query("Wat is een OPP?")
+    assert (old / QUERY_TOKENIZER).exists() and not list(old.glob(".*.tmp"))
+    np.testing.assert_allclose(vector, conversion[0].embed_query("Wat is een OPP?"), atol=1e-6)
+
+
 def test_passage_vectors_match_torch_on_the_corpus(onnx, reference, corpus_chunks):
     texts = [c.embed_text for c in corpus_chunks]
     ours, ref = onnx.embed_passages(texts), reference[0]
