@@ -116,7 +116,7 @@ def gather_evidence(
 ) -> Evidence:
     """The evidence features for ``question``, from its hits and scored candidates."""
     idf = lexical.idf
-    n_docs = max(len(lexical.ids), 2)
+    n_docs = max(lexical.count, 2)
     terms = asked_terms(question, dutch_terms)
     total = sum(idf(t) for t in terms) or 1.0
     top_text = set(analyze(" ".join(h.text + " " + (h.meta.get("header") or "") for h in hits[:3])))

@@ -20,7 +20,8 @@ import numpy as np
 
 from kb.text import ANALYZER_VERSION, analyze
 
-_IDS_FILE = "chunk_ids.json"
+FORMAT = 2  # 1: one chunk_ids.json with the stamp and all ids
+_META_FILE, _IDS_TXT = "lexical.json", "ids.txt"
 
 
 def fingerprint(ids: list[str]) -> str:
@@ -30,19 +31,50 @@ def fingerprint(ids: list[str]) -> str:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25 | None, ids: list[str], stamp: str):
+    """The BM25 index; loaded memory-mapped, so processes on one machine share its pages.
+
+    Its rows are the chunks in the order they were indexed; ``read_stamp`` names the read
+    index (:mod:`kb.readindex`) built in the same pass with the same row order, so a
+    reader can map rows to ids through that and never load ``ids`` itself.
+    """
+
+    def __init__(
+        self,
+        retriever: bm25s.BM25 | None,
+        ids: list[str] | None,
+        stamp: str,
+        count: int | None = None,
+        directory: Path | None = None,
+        read_stamp: str = "",
+    ):
         self.retriever = retriever
-        self.ids = ids
+        self._ids = ids
         self.stamp = stamp
+        self.count = len(ids) if ids is not None else int(count or 0)
+        self.read_stamp = read_stamp
+        self._directory = directory
         self._idf: dict[str, float] = {}
+
+    @property
+    def ids(self) -> list[str]:
+        """The chunk id of every row (read from disk on first use)."""
+        if self._ids is None:
+            text = (self._directory / _IDS_TXT).read_text(encoding="utf-8") if self._directory else ""
+            self._ids = text.split("\n") if text else []
+        return self._ids
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
+        return cls.from_terms(ids, [analyze(t) for t in texts])
+
+    @classmethod
+    def from_terms(cls, ids: list[str], terms: list[list[str]]) -> LexicalIndex:
+        """From the analysed terms of each chunk (:func:`kb.text.analyze`)."""
         if not ids:
             return cls(None, [], fingerprint([]))
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         # every document gets at least one token, so bm25s keeps the id alignment
-        retriever.index([analyze(t) or ["_"] for t in texts], show_progress=False)
+        retriever.index([t or ["_"] for t in terms], show_progress=False)
         return cls(retriever, list(ids), fingerprint(ids))
 
     def save(self, directory: Path) -> None:
@@ -51,7 +83,9 @@ class LexicalIndex:
         tmp = Path(tempfile.mkdtemp(prefix=".lexical-", dir=directory.parent))
         if self.retriever is not None:
             self.retriever.save(str(tmp), show_progress=False)
-        (tmp / _IDS_FILE).write_text(json.dumps({"stamp": self.stamp, "ids": self.ids}))
+        (tmp / _IDS_TXT).write_text("\n".join(self.ids), encoding="utf-8")
+        meta = {"format": FORMAT, "stamp": self.stamp, "count": self.count, "read": self.read_stamp}
+        (tmp / _META_FILE).write_text(json.dumps(meta))
         old = directory.with_name(directory.name + ".old")
         if directory.exists():
             os.replace(directory, old)
@@ -59,29 +93,36 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod
-    def read_stamp(directory: Path) -> str | None:
+    def _meta(directory: Path) -> dict | None:
+        try:
+            meta = json.loads((directory / _META_FILE).read_text())
+        except (OSError, ValueError):
+            return None  # none, unreadable, or the first format (chunk_ids.json): rebuilt
+        return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+
+    @classmethod
+    def read_stamp_of(cls, directory: Path) -> str | None:
         """The stamp of a saved index, without loading the index itself."""
-        meta_file = directory / _IDS_FILE
-        return json.loads(meta_file.read_text())["stamp"] if meta_file.exists() else None
+        meta = cls._meta(directory)
+        return meta["stamp"] if meta else None
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex | None:
-        meta_file = directory / _IDS_FILE
-        if not meta_file.exists():
+        meta = cls._meta(directory)
+        if meta is None:
             return None
-        meta = json.loads(meta_file.read_text())
-        retriever = bm25s.BM25.load(str(directory)) if meta["ids"] else None
-        return cls(retriever, meta["ids"], meta["stamp"])
+        retriever = bm25s.BM25.load(str(directory), mmap=True) if meta["count"] else None
+        return cls(retriever, None, meta["stamp"], meta["count"], directory, meta.get("read", ""))
 
     def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk (in ``self.ids`` order) for the query."""
         terms = analyze(query)
         if self.retriever is None or not terms:
-            return np.zeros(len(self.ids), dtype=np.float32)
+            return np.zeros(self.count, dtype=np.float32)
         vocab = self.retriever.vocab_dict
         known = [t for t in terms if t in vocab]
         if not known:
-            return np.zeros(len(self.ids), dtype=np.float32)
+            return np.zeros(self.count, dtype=np.float32)
         s = self.retriever.get_scores(known)
         if allowed is not None:
             s = np.where(allowed, s, 0.0)
@@ -90,7 +131,7 @@ class LexicalIndex:
     def idf(self, term: str) -> float:
         """Inverse document frequency of an analysed term; unknown terms count as rare."""
         if term not in self._idf:
-            n = max(len(self.ids), 1)
+            n = max(self.count, 1)
             df = 0
             if self.retriever is not None:
                 tid = self.retriever.vocab_dict.get(term)

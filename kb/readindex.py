@@ -12,6 +12,7 @@ exact: the dot product with every vector (a few milliseconds per 10,000 passages
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -45,37 +46,73 @@ def filter_fields(meta: dict) -> dict:
 def write_read_index(
     directory: Path, stamp: str, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray, dim: int
 ) -> None:
-    """Write the read index to a temp folder beside ``directory``, then swap it in."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".read-", dir=directory.parent))
+    """Write the read index in one go (see :class:`ReadIndexWriter` for one page at a time)."""
+    writer = ReadIndexWriter(directory, stamp, len(ids), dim)
     try:
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), dim)
-        np.save(tmp / _VECTORS, matrix)
-        db = sqlite3.connect(tmp / _DB)
-        with db:
-            db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
-            db.execute(
-                "CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT, meta TEXT, filters TEXT)"
-            )
-            db.executemany(
-                "INSERT INTO info VALUES (?, ?)",
-                [("format", str(FORMAT)), ("stamp", stamp), ("count", str(len(ids))), ("dim", str(dim))],
-            )
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
-                (
-                    (i, cid, text, json.dumps(meta, ensure_ascii=False), json.dumps(filter_fields(meta)))
-                    for i, (cid, text, meta) in enumerate(zip(ids, texts, metas))
-                ),
-            )
-        db.close()
-        old = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            os.replace(directory, old)
-        os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
+        writer.add(ids, texts, metas, np.asarray(vectors, dtype=np.float32).reshape(len(ids), dim))
+        writer.commit()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        writer.discard()
+
+
+class ReadIndexWriter:
+    """Builds a read index page by page in a temp folder beside ``directory`` (the vectors go
+    straight into a memory-mapped file, so a million passages never sit in memory at once);
+    :meth:`commit` swaps it in whole, :meth:`discard` removes what is left."""
+
+    def __init__(self, directory: Path, stamp: str, capacity: int, dim: int):
+        self.directory, self.stamp, self.capacity, self.dim = Path(directory), stamp, capacity, dim
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=".read-", dir=self.directory.parent))
+        self.vectors: np.ndarray = (
+            np.lib.format.open_memmap(self.tmp / _VECTORS, mode="w+", dtype=np.float32, shape=(capacity, dim))
+            if capacity and dim
+            else np.zeros((0, dim), dtype=np.float32)  # an empty file cannot be memory-mapped
+        )
+        self.db = sqlite3.connect(self.tmp / _DB)
+        self.db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT, meta TEXT, filters TEXT)"
+        )
+        self.count = 0
+
+    def add(self, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray) -> None:
+        n = len(ids)
+        if self.count + n > self.capacity:
+            raise ValueError(f"read index: {self.count + n} rows for a capacity of {self.capacity}")
+        if n:
+            self.vectors[self.count : self.count + n] = np.asarray(vectors, dtype=np.float32).reshape(n, self.dim)
+        self.db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
+            (
+                (self.count + i, cid, text, json.dumps(meta, ensure_ascii=False), json.dumps(filter_fields(meta)))
+                for i, (cid, text, meta) in enumerate(zip(ids, texts, metas))
+            ),
+        )
+        self.count += n
+
+    def commit(self) -> None:
+        info = [("format", str(FORMAT)), ("stamp", self.stamp), ("count", str(self.count)), ("dim", str(self.dim))]
+        self.db.executemany("INSERT INTO info VALUES (?, ?)", info)
+        self.db.commit()
+        self.db.close()
+        whole = isinstance(self.vectors, np.memmap) and self.count == self.capacity
+        if isinstance(self.vectors, np.memmap):
+            self.vectors.flush()
+        rows = None if whole else np.array(self.vectors[: self.count])
+        del self.vectors  # unmapped before the file is rewritten
+        if rows is not None:  # nothing mapped, or chunks missing from Chroma: keep only the rows written
+            np.save(self.tmp / _VECTORS, rows)
+        old = self.directory.with_name(self.directory.name + ".old")
+        if self.directory.exists():
+            os.replace(self.directory, old)
+        os.replace(self.tmp, self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def stored_stamp(directory: Path) -> str | None:
@@ -146,10 +183,13 @@ class ReadIndex:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        ids = self._ids_of(top.tolist())
+        ids = self.ids_of(top.tolist())
         return [(ids[int(r)], float(scores[r])) for r in top]
 
-    def _ids_of(self, rows: list[int]) -> dict[int, str]:
+    def ids_of(self, rows: list[int]) -> dict[int, str]:
+        """Row -> chunk id, for the given rows."""
+        if not rows:
+            return {}
         marks = ",".join("?" * len(rows))
         with self._lock:
             got = self._db.execute(f"SELECT row, id FROM chunks WHERE row IN ({marks})", rows).fetchall()

@@ -114,7 +114,9 @@ class Retriever:
             self.store.check_model(model_name(self.settings), recorded_encoder(self.settings))
         self.read = self.store.read_index()
         self.lexical = self.store.lexical()
-        self.owned = set(self.store.owned_ids())  # chunks a crash left behind are never served
+        # chunks a crash left behind are never served: both indexes hold only the manifest's
+        # chunks, and were rebuilt above if they were out of step with it
+        self.aligned = self.lexical.read_stamp == self.read.stamp  # same rows: ids through the read index
         # last: a cold process loads the embedder in the background meanwhile (kb.api)
         self.embedder = embedder or load_embedder(self.settings)
         self.store.check_model(self.embedder.name, getattr(self.embedder, "encoder", None))
@@ -145,14 +147,27 @@ class Retriever:
         allowed = None
         if not filters.empty():
             allowed = np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
-        return [(cid, score) for cid, score in self.read.nearest(q, n, allowed) if cid in self.owned]
+        return self.read.nearest(q, n, allowed)
 
     def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
-        scores = self.lexical.scores(query, self._mask(filters, self.lexical.ids))
+        if self.aligned:
+            allowed = (
+                None
+                if filters.empty()
+                else np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
+            )
+        else:
+            allowed = self._mask(filters, self.lexical.ids)
+        scores = self.lexical.scores(query, allowed)
         if not len(scores):
             return []
-        top = np.argsort(-scores)[:n]
-        return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        k = min(n, len(scores))
+        if k <= 0:
+            return []
+        best = np.argpartition(-scores, k - 1)[:k]  # a million rows: no full sort
+        top = [int(i) for i in best[np.argsort(-scores[best], kind="stable")] if scores[i] > 0]
+        ids = self.read.ids_of(top) if self.aligned else {i: self.lexical.ids[i] for i in top}
+        return [(ids[i], float(scores[i])) for i in top]
 
     def search(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,15 @@ from kb.config import Settings
 from kb.errors import KBError
 from kb.layout import IndexPaths, active, exists
 from kb.lexical import LexicalIndex, fingerprint
-from kb.readindex import ReadIndex, read_stamp, stored_stamp, write_read_index
+from kb.readindex import ReadIndex, ReadIndexWriter, read_stamp, stored_stamp
 from kb.records import chunk_metadata, get_all, pack_vectors, unpack_vectors  # noqa: F401  (re-exported)
 from kb.remote import RemoteManifest, address, connect
 from kb.safewrite import SPACE_HINT as _SPACE_HINT
 from kb.safewrite import WriteError, check_space, guarded, write_json
+from kb.text import analyze
 
 MANIFEST_FORMAT = 2
+REBUILD_PAGE = 2_000  # chunks read from Chroma per page when the derived indexes are rebuilt
 CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
 
 
@@ -262,34 +265,56 @@ class Store:
         return json.loads(p.read_text(encoding="utf-8"))["blocks"] if p.exists() else []
 
     # --- derived: the BM25 index and the read index ------------------------------------------
-    def rebuild_lexical(self) -> LexicalIndex:
+    def rebuild_lexical(self, progress: Callable[[int, int], None] | None = None) -> LexicalIndex:
         """Rebuild what is derived from the documents' chunks (chunks no document owns are left
-        out): the BM25 index and the read index (:mod:`kb.readindex`), from one read of Chroma."""
-        include = ["documents", "metadatas", "embeddings"]
-        got = get_all(self.collection(), include=include, ids=self.owned_ids())
-        texts = [
-            f"{m.get('header', '')} {m.get('author', '')}\n{d}" for d, m in zip(got["documents"], got["metadatas"])
-        ]
-        lex = LexicalIndex.build(got["ids"], texts)
-        lex.stamp = self._lexical_stamp()
+        out): the BM25 index and the read index (:mod:`kb.readindex`), in one pass over Chroma,
+        a page at a time, with the same row order (``progress(done, total)`` after each page).
+        Memory holds the analysed terms of every chunk, not their texts or vectors."""
+        ids = self.owned_ids()
+        read_stamp, collection = self._read_stamp(), self.collection()
+        kept: list[str] = []
+        terms: list[list[str]] = []
+        writer: ReadIndexWriter | None = None
         try:
+            for start in range(0, len(ids), REBUILD_PAGE):
+                got = collection.get(
+                    ids=ids[start : start + REBUILD_PAGE], include=["documents", "metadatas", "embeddings"]
+                )
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
+                if writer is None:
+                    writer = self._read_writer(read_stamp, len(ids), vectors.shape[1] if vectors.size else 0)
+                writer.add(got["ids"], got["documents"], got["metadatas"], vectors)
+                kept.extend(got["ids"])
+                terms.extend(
+                    analyze(f"{m.get('header', '')} {m.get('author', '')}\n{d}")
+                    for d, m in zip(got["documents"], got["metadatas"])
+                )
+                if progress is not None:
+                    progress(min(start + REBUILD_PAGE, len(ids)), len(ids))
+            if writer is None:
+                writer = self._read_writer(read_stamp, 0, 0)
+            lex = LexicalIndex.from_terms(kept, terms)
+            lex.stamp, lex.read_stamp = self._lexical_stamp(), read_stamp
+            del terms
             lex.save(self.paths.lexical)
-            dim = len(got["embeddings"][0]) if len(got["embeddings"]) else 0
-            write_read_index(
-                self.paths.read,
-                self._read_stamp(),
-                got["ids"],
-                got["documents"],
-                got["metadatas"],
-                np.asarray(got["embeddings"], dtype=np.float32),
-                dim,
-            )
+            writer.commit()
         except OSError as e:
             raise WriteError(
                 f"De zoekindex kon niet worden opgeslagen in {self.paths.root}: {e.strerror or e}. {_SPACE_HINT}"
             ) from e
+        finally:
+            if writer is not None:
+                writer.discard()
         self._lexical, self._read = lex, None
         return lex
+
+    def _read_writer(self, stamp: str, capacity: int, dim: int) -> ReadIndexWriter:
+        try:
+            return ReadIndexWriter(self.paths.read, stamp, capacity, dim)
+        except OSError as e:
+            raise WriteError(
+                f"De zoekindex kon niet worden opgeslagen in {self.paths.root}: {e.strerror or e}. {_SPACE_HINT}"
+            ) from e
 
     def _lexical_stamp(self) -> str:
         """The chunk ids, and in server mode the manifest's version (another process may
@@ -298,7 +323,7 @@ class Store:
         return fingerprint([*ids, f"@version:{self.manifest['version']}"] if self.remote is not None else ids)
 
     def lexical_stale(self) -> bool:
-        return LexicalIndex.read_stamp(self.paths.lexical) != self._lexical_stamp() or self.read_stale()
+        return LexicalIndex.read_stamp_of(self.paths.lexical) != self._lexical_stamp() or self.read_stale()
 
     def read_stale(self) -> bool:
         return stored_stamp(self.paths.read) != self._read_stamp()

@@ -75,6 +75,48 @@ def test_a_missing_or_stale_read_index_is_rebuilt(fresh_settings, embedder, tmp_
     assert not store.read_stale() and ReadIndex(paths.read).count() == len(store.owned_ids()) == 2
 
 
+def test_a_rebuild_in_pages_gives_the_same_indexes_with_the_same_rows(corpus_settings, tmp_path, monkeypatch):
+    """The derived indexes are rebuilt a page at a time (a million chunks never sit in memory);
+    BM25 and the read index share their row order, so search maps BM25 rows to ids through
+    the read index and no process loads every id."""
+    import kb.store as store_module
+
+    copy = tmp_path / "kb"
+    shutil.copytree(corpus_settings.home, copy)
+    settings = Settings.from_env(home=copy, corpus_dir=corpus_settings.corpus_dir)
+    before = Retriever(settings)
+    expected = {q: [(h.chunk_id, round(h.score, 6)) for h in before.search(q, k=10)] for q in QUESTIONS}
+    store = Store(settings)
+    monkeypatch.setattr(store_module, "REBUILD_PAGE", 7)
+    pages: list[tuple[int, int]] = []
+    store.rebuild_lexical(progress=lambda done, total: pages.append((done, total)))
+    n = len(store.owned_ids())
+    assert len(pages) == -(-n // 7) and pages[-1] == (n, n)
+    after = Retriever(settings)
+    assert after.aligned and after.lexical.count == after.read.count() == n
+    assert isinstance(after.lexical.retriever.scores["data"], np.memmap)  # shared pages, not a copy
+    for q in QUESTIONS:
+        assert [(h.chunk_id, round(h.score, 6)) for h in after.search(q, k=10)] == expected[q], q
+    assert after.lexical._ids is None  # searching never loaded the ids
+    assert after.lexical.ids == [after.read.ids_of([r])[r] for r in range(n)]
+
+
+def test_a_chunk_missing_from_chroma_leaves_a_smaller_read_index(corpus_settings, tmp_path):
+    copy = tmp_path / "kb"
+    shutil.copytree(corpus_settings.home, copy)
+    settings = Settings.from_env(home=copy, corpus_dir=corpus_settings.corpus_dir)
+    store = Store(settings)
+    gone = store.owned_ids()[3]
+    store.collection().delete(ids=[gone])
+    store.rebuild_lexical()
+    read = ReadIndex(store.paths.read)
+    assert read.count() == len(store.owned_ids()) - 1 == read.vectors.shape[0] == store.lexical().count
+    assert gone not in read.rows and gone not in store.lexical().ids
+
+
+QUESTIONS = ("Wat is een OPP?", "thuiszitters", "Hoe worden de middelen verdeeld?", "zorgplicht schoolbestuur")
+
+
 # ----------------------------------------------------------------------------- the pipeline
 
 
