@@ -64,10 +64,6 @@ class LexicalIndex:
         return self._ids
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
-        return cls.from_terms(ids, [analyze(t) for t in texts])
-
-    @classmethod
     def from_terms(cls, ids: list[str], terms: list[list[str]]) -> LexicalIndex:
         """From the analysed terms of each chunk (:func:`kb.text.analyze`)."""
         if not ids:

@@ -142,8 +142,7 @@ class OnnxEmbedder:
     def _encode(self, texts: list[str], prompt: str, threads: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        tokens = [t for t, _ in self._forward([prompt + t.strip() for t in texts], threads)]
-        return np.stack([_normalised(t.mean(axis=0)) for t in tokens]).astype(np.float32)
+        return _pooled([t for t, _ in self._forward([prompt + t.strip() for t in texts], threads)])
 
     # --- the API shared with the torch embedder --------------------------------------------------
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
@@ -157,7 +156,7 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []
         tokens = self._forward([self.passage_prompt + t for t in texts], self.threads)
-        passages = np.stack([_normalised(t.mean(axis=0)) for t, _ in tokens]).astype(np.float32)
+        passages = _pooled([t for t, _ in tokens])
         shift = len(self.passage_prompt)
         per_text = [span_vectors(t, offsets, s, shift, self.dim) for (t, offsets), s in zip(tokens, spans)]
         return passages, per_text
@@ -166,11 +165,15 @@ class OnnxEmbedder:
         # one short query is fastest on one thread, and stays fast when other work keeps the cores busy
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        tokens = self._run([self.query_token_ids(self.query_prompt + t.strip()) for t in texts], 1)
-        return np.stack([_normalised(t.mean(axis=0)) for t in tokens]).astype(np.float32)
+        return _pooled(self._run([self.query_token_ids(self.query_prompt + t.strip()) for t in texts], 1))
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
+
+
+def _pooled(tokens: list[np.ndarray]) -> np.ndarray:
+    """Per text the mean of its token embeddings, normalised."""
+    return np.stack([_normalised(t.mean(axis=0)) for t in tokens]).astype(np.float32)
 
 
 def _normalised(v: np.ndarray) -> np.ndarray:

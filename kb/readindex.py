@@ -43,18 +43,6 @@ def filter_fields(meta: dict) -> dict:
     return {k: v for k, v in meta.items() if k in _FILTER_FIELDS or k.startswith("sector_")}
 
 
-def write_read_index(
-    directory: Path, stamp: str, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray, dim: int
-) -> None:
-    """Write the read index in one go (see :class:`ReadIndexWriter` for one page at a time)."""
-    writer = ReadIndexWriter(directory, stamp, len(ids), dim)
-    try:
-        writer.add(ids, texts, metas, np.asarray(vectors, dtype=np.float32).reshape(len(ids), dim))
-        writer.commit()
-    finally:
-        writer.discard()
-
-
 class ReadIndexWriter:
     """Builds a read index page by page in a temp folder beside ``directory`` (the vectors go
     straight into a memory-mapped file, so a million passages never sit in memory at once);
@@ -96,12 +84,13 @@ class ReadIndexWriter:
         self.db.executemany("INSERT INTO info VALUES (?, ?)", info)
         self.db.commit()
         self.db.close()
-        whole = isinstance(self.vectors, np.memmap) and self.count == self.capacity
-        if isinstance(self.vectors, np.memmap):
-            self.vectors.flush()
-        rows = None if whole else np.array(self.vectors[: self.count])
-        del self.vectors  # unmapped before the file is rewritten
-        if rows is not None:  # nothing mapped, or chunks missing from Chroma: keep only the rows written
+        vectors = self.vectors
+        del self.vectors
+        if isinstance(vectors, np.memmap) and self.count == self.capacity:
+            vectors.flush()
+        else:  # nothing mapped, or chunks missing from Chroma: keep only the rows written
+            rows = np.array(vectors[: self.count])
+            del vectors  # unmapped before the file is rewritten
             np.save(self.tmp / _VECTORS, rows)
         old = self.directory.with_name(self.directory.name + ".old")
         if self.directory.exists():

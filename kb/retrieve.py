@@ -144,20 +144,16 @@ class Retriever:
         if self.read.count() == 0:
             return []
         q = self.embed(query) if vector is None else vector
-        allowed = None
-        if not filters.empty():
-            allowed = np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
-        return self.read.nearest(q, n, allowed)
+        return self.read.nearest(q, n, self._allowed_rows(filters))
+
+    def _allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Which rows of the read index pass the filters (None: no filters)."""
+        if filters.empty():
+            return None
+        return np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
 
     def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
-        if self.aligned:
-            allowed = (
-                None
-                if filters.empty()
-                else np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
-            )
-        else:
-            allowed = self._mask(filters, self.lexical.ids)
+        allowed = self._allowed_rows(filters) if self.aligned else self._mask(filters, self.lexical.ids)
         scores = self.lexical.scores(query, allowed)
         if not len(scores):
             return []

@@ -282,7 +282,9 @@ class Store:
                 )
                 vectors = np.asarray(got["embeddings"], dtype=np.float32)
                 if writer is None:
-                    writer = self._read_writer(read_stamp, len(ids), vectors.shape[1] if vectors.size else 0)
+                    writer = ReadIndexWriter(
+                        self.paths.read, read_stamp, len(ids), vectors.shape[1] if vectors.size else 0
+                    )
                 writer.add(got["ids"], got["documents"], got["metadatas"], vectors)
                 kept.extend(got["ids"])
                 terms.extend(
@@ -292,7 +294,7 @@ class Store:
                 if progress is not None:
                     progress(min(start + REBUILD_PAGE, len(ids)), len(ids))
             if writer is None:
-                writer = self._read_writer(read_stamp, 0, 0)
+                writer = ReadIndexWriter(self.paths.read, read_stamp, 0, 0)
             lex = LexicalIndex.from_terms(kept, terms)
             lex.stamp, lex.read_stamp = self._lexical_stamp(), read_stamp
             del terms
@@ -307,14 +309,6 @@ class Store:
                 writer.discard()
         self._lexical, self._read = lex, None
         return lex
-
-    def _read_writer(self, stamp: str, capacity: int, dim: int) -> ReadIndexWriter:
-        try:
-            return ReadIndexWriter(self.paths.read, stamp, capacity, dim)
-        except OSError as e:
-            raise WriteError(
-                f"De zoekindex kon niet worden opgeslagen in {self.paths.root}: {e.strerror or e}. {_SPACE_HINT}"
-            ) from e
 
     def _lexical_stamp(self) -> str:
         """The chunk ids, and in server mode the manifest's version (another process may
