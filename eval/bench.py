@@ -5,12 +5,10 @@
 1. Speed (:mod:`eval.speed`), torch and ONNX side by side in one run: each encoder
    alone on the corpus' passages, ingest end to end, cold ``kb search`` / ``kb ask``,
    and the first start (conversion, index, first answer). Peak memory from ``getrusage``.
-2. Query: warm ``kb.api.search`` and ``kb.api.ask`` p50/p95 over gold-set questions,
-   at the corpus size and at each of ``--sizes`` chunks. The index is grown
-   synthetically: copies of the real chunks with other numbers and names, with the
-   real embeddings slightly perturbed and re-normalised (re-encoding 100,000 chunks
-   would take hours on 2 cores), written through :class:`kb.store.Store` with
-   manifest entries, so the BM25 index and ``reconcile()`` see a consistent index.
+2. Query: at the corpus size and at each of ``--sizes`` chunks, the index grown
+   synthetically and an app process measured as :mod:`eval.scale` does (a fresh
+   process: its start, warm ``search`` and ``ask`` p50/p95 over gold-set questions, its
+   memory). ``python -m eval.scale`` runs this part alone, up to a million passages.
 
 Writes ``bench.json`` and ``bench.md`` to ``--out`` and prints the tables. Numbers
 depend on the machine and on what else runs on it: the load average is recorded.
@@ -21,184 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import re
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from eval.gold import DEFAULT_GOLD, load_gold
-from eval.metrics import percentile
-
-NAMES = [
-    "Jansen",
-    "De Vries",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "Mulder",
-    "De Boer",
-    "Bos",
-    "Vos",
-    "Peters",
-    "Hendriks",
-    "Dekker",
-    "Brouwer",
-    "Dijkstra",
-    "Zwolle",
-    "Almere",
-    "Tilburg",
-    "Leeuwarden",
-    "Enschede",
-    "Delft",
-    "Venlo",
-    "Emmen",
-    "Helmond",
-    "Oss",
-]
-_NUMBER = re.compile(r"\d+")
-_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}")  # a capitalised word mid-sentence: a name or place
-_NAMES_BY_LENGTH: dict[int, list[str]] = {}
-for _n in NAMES:
-    _NAMES_BY_LENGTH.setdefault(len(_n), []).append(_n)
-NOISE = 0.01  # per dimension; cosine with the original stays around 0.98
-BATCH = 5000
+from eval.scale import HEADER, grow, markdown_row, measure, rebuild
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def rss_mb() -> float:
-    try:
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2**20
-    except ImportError:
-        return float("nan")
-
-
-# --- synthetic growth ----------------------------------------------------------------------
-
-
-def vary(text: str, rng: random.Random) -> str:
-    """The same passage with other numbers and names, of the same length (the text keeps its length)."""
-
-    def number(m):
-        digits = [rng.choice("0123456789") for _ in m.group()]
-        if len(digits) > 1:
-            digits[0] = rng.choice("123456789")
-        return "".join(digits)
-
-    def name(m):
-        same = _NAMES_BY_LENGTH.get(len(m.group()))
-        return rng.choice(same) if same else m.group()
-
-    return _NAME.sub(name, _NUMBER.sub(number, text))
-
-
-def _perturb(vec: np.ndarray, nprng: np.random.Generator) -> np.ndarray:
-    v = vec + nprng.normal(0.0, NOISE, vec.shape).astype(np.float32)
-    return v / np.linalg.norm(v)
-
-
-def _flush(collection, rows: list[tuple], final: bool) -> list[tuple]:
-    """Upsert full batches of (id, document, metadata, vector); all of them when ``final``."""
-    while len(rows) >= BATCH or (final and rows):
-        part, rows = rows[:BATCH], rows[BATCH:]
-        collection.upsert(
-            ids=[r[0] for r in part],
-            documents=[r[1] for r in part],
-            metadatas=[r[2] for r in part],
-            embeddings=np.stack([r[3] for r in part]),
-        )
-    return rows
-
-
-def grow(settings, embedder, target: int, seed: int = 0) -> dict:
-    """Add synthetic copies of the real chunks up to ``target`` chunks."""
-    from kb.store import Store
-
-    store = Store(settings)
-    col = store.collection(model=embedder.name, encoder=embedder.encoder)
-    real_docs = {d: e for d, e in store.documents().items() if e.get("sha256") != "synthetic"}
-    got = col.get(
-        ids=[c for e in real_docs.values() for c in e["chunk_ids"]], include=["documents", "metadatas", "embeddings"]
-    )
-    originals = list(
-        zip(got["ids"], got["documents"], got["metadatas"], np.asarray(got["embeddings"], dtype=np.float32))
-    )
-
-    rng, nprng = random.Random(seed + target), np.random.default_rng(seed + target)
-    start, before = time.perf_counter(), col.count()
-    copy = sum(1 for d in store.documents() if d.startswith("synth")) // max(len(real_docs), 1)
-    needed, rows = target - before, []
-    while needed > 0:
-        copy += 1
-        for cid, text, meta, vec in originals[:needed]:
-            doc_id, new_id, new_text = f"synth{copy:05d}_{meta['doc_id']}", f"s{copy:05d}-{cid}", vary(text, rng)
-            new_meta = {k: v for k, v in meta.items() if k != "raw"}
-            new_meta.update(doc_id=doc_id, title=f"{meta['title']} (kopie {copy})")
-            rows.append((new_id, new_text, new_meta, _perturb(vec, nprng)))
-            entry = store.documents().setdefault(
-                doc_id,
-                {
-                    "sha256": "synthetic",
-                    "path": "",
-                    "kind": "txt",
-                    "pages": None,
-                    "chunk_ids": [],
-                    "meta": {**real_docs[meta["doc_id"]].get("meta", {}), "title": new_meta["title"]},
-                },
-            )
-            entry["chunk_ids"].append(new_id)
-        needed -= min(needed, len(originals))
-        rows = _flush(col, rows, final=needed <= 0)
-    store.save_manifest()  # Store has no public bulk add; the manifest is written once here
-    print(
-        f"  wrote {col.count() - before:,} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
-    )
-    return {"added": col.count() - before, "write_s": time.perf_counter() - start}
-
-
-def rebuild_lexical(settings) -> float:
-    from kb.store import Store
-
-    t0 = time.perf_counter()
-    Store(settings).rebuild_lexical()
-    return time.perf_counter() - t0
-
-
-# --- queries --------------------------------------------------------------------------------
-
-
-def bench_queries(settings, questions: list[str]) -> dict:
-    """Warm p50/p95 seconds of kb.api.search and kb.api.ask over ``questions``."""
-    from kb import api
-
-    t0 = time.perf_counter()
-    retriever = api.get_retriever(settings)  # loads the index (the embedder is cached)
-    load_s = time.perf_counter() - t0
-    for q in questions[:3]:  # warm up
-        api.search(q, settings=settings)
-        api.ask(q, settings=settings)
-    timings: dict[str, list[float]] = {"search": [], "ask": []}
-    for q in questions:
-        for name, fn in (("search", api.search), ("ask", api.ask)):
-            t0 = time.perf_counter()
-            fn(q, settings=settings)
-            timings[name].append(time.perf_counter() - t0)
-    return {
-        "chunks": retriever.count(),
-        "load_s": load_s,
-        **{f"{n}_{p}": percentile(v, int(p[1:])) for n, v in timings.items() for p in ("p50", "p95")},
-        "rss_mb": rss_mb(),
-    }
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -220,19 +52,13 @@ def markdown(result: dict) -> str:
         "",
         *speed_rows(result["speed"]),
         "",
-        f"## Query latency (warm, onnx encoder, {result['queries']} gold questions; seconds)",
+        f"## Query latency in an app process (warm, onnx encoder, {result['queries']} gold questions; seconds)",
         "",
-        "| chunks | search p50 | search p95 | ask p50 | ask p95 | index load s | grow s (write + BM25) | RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for q in result["query"]:
-        g = q.get("grow")
-        grow_s = f"{g['write_s']:.0f} + {g['lexical_s']:.0f}" if g else "–"
-        lines.append(
-            f"| {q['chunks']:,} | {q['search_p50']:.3f} | {q['search_p95']:.3f} | {q['ask_p50']:.3f} | "
-            f"{q['ask_p95']:.3f} | {q['load_s']:.1f} | {grow_s} | {q['rss_mb']:.0f} |"
-        )
-    lines += [
+        *HEADER,
+        *(markdown_row(q) for q in result["query"]),
+        "",
+        "As `python -m eval.scale` measures it (see there): a fresh process per size.",
+        "",
         "",
         f"Peak RSS of the whole run: {result['peak_rss_mb']:.0f} MB; total {result['seconds']:.0f} s.",
         "",
@@ -271,20 +97,18 @@ def run(
             model_load_s[name] = time.perf_counter() - t0
         speed = run_speed(base, embedders, Path(tmp), rounds, cli_runs, first)
         settings, embedder = replace(base, encoder="onnx"), embedders["onnx"]  # the index speed left in tmp/onnx
+        settings = replace(settings, chroma_timeout=120.0)
+        t0 = time.perf_counter()
         if mode == "http":  # the query figures from a scratch collection in the server, deleted afterwards
             from kb.indexer import ingest as run_ingest
 
             settings = replace(settings, chroma_mode="http", collection=f"bench{os.getpid()}")
             run_ingest(settings=settings, embedder=embedder)
-        query = [bench_queries(settings, questions)]
+        query = [{**measure(settings, questions), "write": {"ingest_s": time.perf_counter() - t0}}]
         for size in sorted(s for s in sizes if s > speed["ingest"]["onnx"]["chunks"]):
-            print(f"grow to {size:,} chunks…", file=sys.stderr, flush=True)
             grown = grow(settings, embedder, size)
-            grown["lexical_s"] = rebuild_lexical(settings)
-            query.append({**bench_queries(settings, questions), "grow": grown})
-        from kb import api
-
-        api.forget_retrievers()
+            grown["rebuild_s"] = rebuild(settings)
+            query.append({**measure(settings, questions), "write": grown})
         if settings.server:
             from kb import remote
 

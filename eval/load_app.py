@@ -19,13 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,7 +30,6 @@ import psutil
 
 from eval.gold import DEFAULT_GOLD, load_gold
 from eval.metrics import percentile
-from kb.config import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -77,43 +72,16 @@ class AppLoadResult:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def running_app(home: Path, corpus: Path, log_path: Path, timeout: float = 120.0):
     """``streamlit run app.py`` on a free loopback port; yields (url, process); always stopped."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_LLM_")}
-    env.update(KB_HOME=str(home), KB_CORPUS=str(corpus))
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; log: {log_path}")
-                time.sleep(0.3)
-            yield url, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    from eval.services import AppServer
+
+    app = AppServer({"KB_HOME": str(home), "KB_CORPUS": str(corpus)}, log_path, timeout=timeout).start()
+    try:
+        yield app.url, app.proc
+    finally:
+        app.stop()
 
 
 async def _page_user(browser, url: str, questions: list[str], answers: dict, times: list, errors: list) -> None:

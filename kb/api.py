@@ -96,7 +96,8 @@ def index_exists(settings: Settings | None = None) -> bool:
     paths = active(settings)
     if paths.remote:  # a server that does not answer is said so, not taken for an empty index
         try:
-            return bool(Store(settings, paths=paths).documents())
+            store = Store(settings, paths=paths)
+            return store.remote is not None and store.remote.has_documents()
         except ServerUnavailableError:
             raise
         except KBError:
@@ -109,8 +110,8 @@ def index_exists(settings: Settings | None = None) -> bool:
 
 def documents(settings: Settings | None = None) -> dict[str, SourceDocument]:
     """The documents in the index, by id."""
-    store = get_retriever(settings).store
-    return {d: SourceDocument.from_manifest(d, e) for d, e in store.documents().items()}
+    read = get_retriever(settings).read  # not the manifest: a reader never loads every chunk id
+    return {d: SourceDocument.from_manifest(d, e) for d, e in read.documents().items()}
 
 
 def document_blocks(doc_id: str, settings: Settings | None = None) -> list[dict]:

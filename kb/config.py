@@ -49,6 +49,7 @@ class Settings:
     allow_upload: bool = False
     context_headers: bool = True  # embed each chunk with its title and section
     lock_wait: float = 120.0  # seconds a second writer waits for the first one
+    lock_ttl: float = 60.0  # server mode: a write lock whose holder stopped renewing it expires after this
     write_timeout: float = 60.0  # seconds one write to the index may stall before ingest stops
     max_file_mb: float = 25.0  # larger files are refused (ingest and upload)
     retention_days: int = 0  # conversations and feedback older than this are deleted (0: kept)
@@ -80,6 +81,7 @@ class Settings:
             allow_upload=_env("ALLOW_UPLOAD", "0").lower() in ("1", "true", "yes", "ja"),
             context_headers=_env("CONTEXT_HEADERS", "1").lower() not in ("0", "false", "no", "nee"),
             lock_wait=float(_env("LOCK_WAIT", "120")),
+            lock_ttl=float(_env("LOCK_TTL", "60")),
             write_timeout=float(_env("WRITE_TIMEOUT", "60")),
             max_file_mb=float(_env("MAX_FILE_MB", "25")),
             retention_days=int(_env("RETENTION_DAYS", "0")),

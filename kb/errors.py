@@ -3,3 +3,7 @@
 
 class KBError(Exception):
     """A problem with the knowledge base that the user can fix; the message says how."""
+
+
+class IndexBusyError(KBError):
+    """Another process is writing to the index."""

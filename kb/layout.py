@@ -22,8 +22,8 @@ is (its folder is ``KB_HOME`` itself) until the next rebuild.
 In server mode (``KB_CHROMA_MODE=http``, see :mod:`kb.remote`) an index folder is a
 *generation* of collections in the server, ``CURRENT`` is a pointer record there, and
 the folder under ``KB_HOME/server/<host>-<port>/<generation>/`` only caches this
-process's BM25 index. The write lock stays a file in ``KB_HOME``: writers to one server
-share a ``KB_HOME`` (one machine, or a shared volume).
+process's BM25 index. A writer holds the lock file in ``KB_HOME`` and, in server mode,
+the server's write lock (:mod:`kb.serverlock`), so writers on other machines wait too.
 """
 
 from __future__ import annotations
@@ -37,14 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.config import Settings
-from kb.errors import KBError
+from kb.errors import IndexBusyError
 
 POINTER = "CURRENT"
 LOCK = ".write.lock"
-
-
-class IndexBusyError(KBError):
-    """Another process is writing to the index."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +159,8 @@ _guard = threading.RLock()  # one writing thread at a time within this process
 def write_lock(
     settings: Settings, wait: float | None = None, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
-    """Hold ``KB_HOME/.write.lock`` (across processes) while writing.
+    """Hold ``KB_HOME/.write.lock`` (across processes) while writing, and in server mode the
+    server's write lock too (across machines, :mod:`kb.serverlock`).
 
     A second writer waits up to ``wait`` seconds (``KB_LOCK_WAIT``), saying so once
     through ``on_wait``, and then stops with a message that says what to do. Within one
@@ -196,11 +193,23 @@ def write_lock(
                 lock.acquire(timeout=wait)
             except Timeout:
                 raise IndexBusyError(_busy(settings)) from None
+        server = None
+        if settings.server:  # and the server's own lock: writers on other machines (kb.serverlock)
+            from kb.serverlock import ServerLock
+
+            try:
+                server = ServerLock(settings)
+                server.acquire(wait, on_wait)
+            except BaseException:
+                lock.release()
+                raise
         _held[home] = 1
         try:
             yield
         finally:
             _held.pop(home, None)
+            if server is not None:
+                server.release()
             lock.release()
     finally:
         _guard.release()

@@ -1,8 +1,10 @@
 """The read side of one index: what a query needs, in two files that open at once.
 
     read/vectors.npy      float32 [n, dim]: the passage vectors (normalised), memory-mapped
-    read/chunks.sqlite3   per passage: its row in vectors.npy, id, text, metadata (JSON),
-                          the fields filters look at; and the stamp of the chunk set
+    read/filters.npy      per passage, memory-mapped: document, type, year and sectors as
+                          numbers (the names in chunks.sqlite3), what filters look at
+    read/chunks.sqlite3   per passage: its row in vectors.npy, id, text, metadata (JSON);
+                          per document its manifest entry without the chunk ids; the stamp
 
 Chroma stays the index of record; this is derived from it, like the BM25 index, after
 every ingest that changed something, and swapped in whole. A query opens it without
@@ -25,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
-_VECTORS, _DB = "vectors.npy", "chunks.sqlite3"
-_FILTER_FIELDS = ("doc_id", "doc_type", "year")  # and every sector_* flag (see kb.retrieve.Filters)
+FORMAT = 2  # 1: the filter fields as JSON per passage; no documents table
+_VECTORS, _FILTERS, _DB = "vectors.npy", "filters.npy", "chunks.sqlite3"
+FILTER_DTYPE = np.dtype([("doc", np.int32), ("type", np.int16), ("year", np.int16), ("sectors", np.uint32)])
 
 
 def read_stamp(documents: dict[str, dict]) -> str:
@@ -39,8 +41,35 @@ def read_stamp(documents: dict[str, dict]) -> str:
     return h.hexdigest()[:16]
 
 
-def filter_fields(meta: dict) -> dict:
-    return {k: v for k, v in meta.items() if k in _FILTER_FIELDS or k.startswith("sector_")}
+class FilterColumns:
+    """What filters look at, one row per passage (memory-mapped numbers) and the names the
+    numbers stand for: a filter over a million passages is a few array operations."""
+
+    def __init__(self, table: np.ndarray, names: dict[str, list[str]]):
+        self.table = table
+        self.docs, self.types, self.sectors = names["docs"], names["types"], names["sectors"]
+
+    @staticmethod
+    def codes(names: list[str], wanted: Iterable[str]) -> list[int]:
+        index = {n: i for i, n in enumerate(names)}
+        return [index[w] for w in wanted if w in index]
+
+    def sector_bits(self, wanted: Iterable[str]) -> int:
+        return sum(1 << i for i in self.codes(self.sectors, wanted))
+
+
+class _Coder:
+    """Names to numbers, in order of first appearance."""
+
+    def __init__(self):
+        self.index: dict[str, int] = {}
+
+    def __call__(self, name: str) -> int:
+        return self.index.setdefault(name, len(self.index))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.index)
 
 
 class ReadIndexWriter:
@@ -59,10 +88,22 @@ class ReadIndexWriter:
         )
         self.db = sqlite3.connect(self.tmp / _DB)
         self.db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
-        self.db.execute(
-            "CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT, meta TEXT, filters TEXT)"
+        self.db.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT, meta TEXT)")
+        self.db.execute("CREATE TABLE documents (id TEXT PRIMARY KEY, entry TEXT)")
+        self.filters = np.lib.format.open_memmap(
+            self.tmp / _FILTERS, mode="w+", dtype=FILTER_DTYPE, shape=(max(capacity, 1),)
         )
+        self._docs, self._types, self._sectors = _Coder(), _Coder(), _Coder()
         self.count = 0
+
+    def set_documents(self, documents: dict[str, dict]) -> None:
+        """The documents' manifest entries, with a chunk count instead of the chunk ids."""
+        rows = []
+        for doc_id, entry in documents.items():
+            slim = {k: v for k, v in entry.items() if k != "chunk_ids"}
+            slim["chunk_count"] = len(entry.get("chunk_ids") or [])
+            rows.append((doc_id, json.dumps(slim, ensure_ascii=False)))
+        self.db.executemany("INSERT INTO documents VALUES (?, ?)", rows)
 
     def add(self, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray) -> None:
         n = len(ids)
@@ -71,27 +112,41 @@ class ReadIndexWriter:
         if n:
             self.vectors[self.count : self.count + n] = np.asarray(vectors, dtype=np.float32).reshape(n, self.dim)
         self.db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?)",
             (
-                (self.count + i, cid, text, json.dumps(meta, ensure_ascii=False), json.dumps(filter_fields(meta)))
+                (self.count + i, cid, text, json.dumps(meta, ensure_ascii=False))
                 for i, (cid, text, meta) in enumerate(zip(ids, texts, metas))
             ),
         )
+        for i, meta in enumerate(metas):
+            sectors = 0
+            for key, value in meta.items():
+                if key.startswith("sector_") and value:
+                    sectors |= 1 << self._sectors(key[len("sector_") :])
+            self.filters[self.count + i] = (
+                self._docs(str(meta.get("doc_id", ""))),
+                self._types(str(meta.get("doc_type", ""))),
+                int(meta.get("year") or 0),
+                sectors,
+            )
         self.count += n
 
     def commit(self) -> None:
+        names = {"docs": self._docs.names, "types": self._types.names, "sectors": self._sectors.names}
         info = [("format", str(FORMAT)), ("stamp", self.stamp), ("count", str(self.count)), ("dim", str(self.dim))]
+        info.append(("filter_names", json.dumps(names, ensure_ascii=False)))
         self.db.executemany("INSERT INTO info VALUES (?, ?)", info)
         self.db.commit()
         self.db.close()
-        vectors = self.vectors
-        del self.vectors
-        if isinstance(vectors, np.memmap) and self.count == self.capacity:
-            vectors.flush()
-        else:  # nothing mapped, or chunks missing from Chroma: keep only the rows written
-            rows = np.array(vectors[: self.count])
-            del vectors  # unmapped before the file is rewritten
-            np.save(self.tmp / _VECTORS, rows)
+        for name, attr in ((_VECTORS, "vectors"), (_FILTERS, "filters")):
+            mapped = getattr(self, attr)
+            delattr(self, attr)
+            if isinstance(mapped, np.memmap) and len(mapped) == self.count:
+                mapped.flush()
+            else:  # nothing mapped, or chunks missing from Chroma: keep only the rows written
+                rows = np.array(mapped[: self.count])
+                del mapped  # unmapped before the file is rewritten
+                np.save(self.tmp / name, rows)
         old = self.directory.with_name(self.directory.name + ".old")
         if self.directory.exists():
             os.replace(self.directory, old)
@@ -137,8 +192,9 @@ class ReadIndex:
         self.dim = int(info.get("dim", 0))
         self._count = int(info.get("count", 0))
         self.vectors = np.load(self.directory / _VECTORS, mmap_mode="r") if self._count else None
+        self._filter_names = json.loads(info.get("filter_names", "{}"))
         self._rows: dict[str, int] | None = None
-        self._filters: list[dict] | None = None
+        self._filters: FilterColumns | None = None
 
     def count(self) -> int:
         return self._count
@@ -154,11 +210,16 @@ class ReadIndex:
             self._rows = {cid: row for row, cid in self._all("SELECT row, id FROM chunks ORDER BY row")}
         return self._rows
 
-    def filter_fields(self) -> list[dict]:
-        """The filter fields of every row, in row order (read on first use: only filters need it)."""
+    def filter_columns(self) -> FilterColumns:
+        """What filters look at, for every row (memory-mapped on first use: only filters need it)."""
         if self._filters is None:
-            self._filters = [json.loads(f) for (f,) in self._all("SELECT filters FROM chunks ORDER BY row")]
+            table = np.load(self.directory / _FILTERS, mmap_mode="r") if self._count else np.zeros(0, FILTER_DTYPE)
+            self._filters = FilterColumns(table, self._filter_names)
         return self._filters
+
+    def documents(self) -> dict[str, dict]:
+        """Every document's manifest entry, with ``chunk_count`` instead of its chunk ids."""
+        return {doc_id: json.loads(entry) for doc_id, entry in self._all("SELECT id, entry FROM documents ORDER BY id")}
 
     def nearest(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The ``n`` passages closest to ``query`` (cosine), among the ``allowed`` rows."""

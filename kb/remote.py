@@ -229,6 +229,20 @@ class RemoteManifest:
         got = self._entries.get(ids=[HEAD], include=["metadatas"])
         return str((got["metadatas"][0] or {}).get("version", "")) if got["ids"] and got["metadatas"] else ""
 
+    def head(self, fmt: int, chunker: int) -> dict:
+        """The head record alone (model, encoder, chunker, format, version): what a reader checks."""
+        got = self._entries.get(ids=[HEAD], include=["documents", "metadatas"])
+        head: dict = {"format": fmt, "model": None, "chunker": chunker, "version": ""}
+        if got["ids"]:
+            stored = json.loads((got["documents"] or [None])[0] or "{}")
+            head.update({k: stored[k] for k in HEAD_KEYS if k in stored})
+            head["version"] = str(((got["metadatas"] or [None])[0] or {}).get("version", ""))
+        return head
+
+    def has_documents(self) -> bool:
+        """Whether any document is recorded (the head aside), in one request."""
+        return self._entries.count() > (1 if self.exists() else 0)
+
     def read(self, fmt: int, chunker: int) -> dict:
         """The whole manifest, in the shape of embedded mode's manifest.json."""
         got = get_all(self._entries, include=["documents", "metadatas"])

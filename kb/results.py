@@ -198,6 +198,6 @@ class SourceDocument:
             m.get("year") or None,
             m.get("doc_type") or "onbekend",
             list(m.get("sectors") or []),
-            len(entry.get("chunk_ids") or []),
+            entry["chunk_count"] if "chunk_count" in entry else len(entry.get("chunk_ids") or []),
             entry.get("path") or "",
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.config import Settings
+from kb.readindex import FilterColumns
 from kb.results import Passage
 from kb.store import Store
 
@@ -86,6 +87,24 @@ class Filters:
             return False
         return not (self.sectors and not any(meta.get(f"sector_{s}") for s in self.sectors))
 
+    def mask(self, columns: FilterColumns) -> np.ndarray:
+        """Which rows pass, as :meth:`allows` decides for one passage, over the columns at once."""
+        t = columns.table
+        ok = np.ones(len(t), dtype=bool)
+        if self.docs:
+            ok &= np.isin(t["doc"], columns.codes(columns.docs, self.docs))
+        if self.doc_types:
+            ok &= np.isin(t["type"], columns.codes(columns.types, self.doc_types))
+        if self.year_from:
+            ok &= t["year"] >= int(self.year_from)
+        if self.year_to:
+            ok &= t["year"] <= int(self.year_to)
+        if self.years:
+            ok &= np.isin(t["year"], [int(y) for y in self.years])
+        if self.sectors:
+            ok &= (t["sectors"] & columns.sector_bits(self.sectors)) != 0
+        return ok
+
 
 @dataclass
 class Hit:
@@ -134,8 +153,8 @@ class Retriever:
         """Which of ``ids`` pass the filters (None: no filters)."""
         if filters.empty():
             return None
-        fields, rows = self.read.filter_fields(), self.read.rows
-        return np.array([cid in rows and filters.allows(fields[rows[cid]]) for cid in ids], dtype=bool)
+        passes, rows = filters.mask(self.read.filter_columns()), self.read.rows
+        return np.array([cid in rows and bool(passes[rows[cid]]) for cid in ids], dtype=bool)
 
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
@@ -150,7 +169,7 @@ class Retriever:
         """Which rows of the read index pass the filters (None: no filters)."""
         if filters.empty():
             return None
-        return np.array([filters.allows(f) for f in self.read.filter_fields()], dtype=bool)
+        return filters.mask(self.read.filter_columns())
 
     def bm25(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         allowed = self._allowed_rows(filters) if self.aligned else self._mask(filters, self.lexical.ids)

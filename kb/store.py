@@ -72,11 +72,35 @@ class Store:
             raise NoIndexError(f"Er is nog geen index in {self.where}. Bouw die eerst met: kb ingest")
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.remote = RemoteManifest(settings, self.paths.generation) if self.paths.remote else None
-        self.manifest: dict = self._read_manifest()
+        self._manifest: dict | None = None if self.remote is not None else self._read_manifest()
+        self._head: dict | None = None
         self._client: Any = None
         self._lexical: LexicalIndex | None = None
         self._read: ReadIndex | None = None
         self._collection: Any = None
+
+    @property
+    def manifest(self) -> dict:
+        """Every document's entry, with its chunk ids (in server mode read on first use: a
+        query process needs only :meth:`head`)."""
+        if self._manifest is None:
+            self._manifest = self._read_manifest()
+        return self._manifest
+
+    def head(self) -> dict:
+        """The model, the encoder, the chunker and (in server mode) the version, without the
+        documents' entries."""
+        if self._manifest is not None:
+            return self._manifest
+        if self._head is None:
+            from kb.remote import ServerUnavailableError, describe, unreachable
+
+            try:
+                assert self.remote is not None  # embedded mode read the manifest in __init__
+                self._head = self.remote.head(MANIFEST_FORMAT, CHUNKER_VERSION)
+            except Exception as e:
+                raise ServerUnavailableError(unreachable(self.settings, describe(e))) from None
+        return self._head
 
     @property
     def client(self):
@@ -123,8 +147,9 @@ class Store:
     def _recorded(self) -> dict:
         """What embedded the index, as recorded: the manifest says it (without opening Chroma)
         once a document was written; before that the collection does."""
-        if self.manifest.get("model"):
-            return {"embed_model": self.manifest["model"], "encoder": self.manifest.get("encoder")}
+        head = self.head()
+        if head.get("model"):
+            return {"embed_model": head["model"], "encoder": head.get("encoder")}
         try:
             return self.collection().metadata or {}
         except NoIndexError:
@@ -274,6 +299,7 @@ class Store:
         read_stamp, collection = self._read_stamp(), self.collection()
         kept: list[str] = []
         terms: list[list[str]] = []
+        seen: dict[str, str] = {}
         writer: ReadIndexWriter | None = None
         try:
             for start in range(0, len(ids), REBUILD_PAGE):
@@ -287,14 +313,15 @@ class Store:
                     )
                 writer.add(got["ids"], got["documents"], got["metadatas"], vectors)
                 kept.extend(got["ids"])
-                terms.extend(
-                    analyze(f"{m.get('header', '')} {m.get('author', '')}\n{d}")
+                terms.extend(  # one string per distinct term: a million passages' terms fit in memory
+                    [seen.setdefault(t, t) for t in analyze(f"{m.get('header', '')} {m.get('author', '')}\n{d}")]
                     for d, m in zip(got["documents"], got["metadatas"])
                 )
                 if progress is not None:
                     progress(min(start + REBUILD_PAGE, len(ids)), len(ids))
             if writer is None:
                 writer = ReadIndexWriter(self.paths.read, read_stamp, 0, 0)
+            writer.set_documents(self.documents())
             lex = LexicalIndex.from_terms(kept, terms)
             lex.stamp, lex.read_stamp = self._lexical_stamp(), read_stamp
             del terms
@@ -311,10 +338,11 @@ class Store:
         return lex
 
     def _lexical_stamp(self) -> str:
-        """The chunk ids, and in server mode the manifest's version (another process may
-        have rewritten a document under the same chunk ids)."""
-        ids = self.owned_ids()
-        return fingerprint([*ids, f"@version:{self.manifest['version']}"] if self.remote is not None else ids)
+        """The chunk ids; in server mode the generation's version, which every write changes
+        (so a reader checks one record, not every document's entry)."""
+        if self.remote is not None:
+            return fingerprint([f"@{self.paths.generation}@version:{self.head()['version']}"])
+        return fingerprint(self.owned_ids())
 
     def lexical_stale(self) -> bool:
         return LexicalIndex.read_stamp_of(self.paths.lexical) != self._lexical_stamp() or self.read_stale()
@@ -323,9 +351,10 @@ class Store:
         return stored_stamp(self.paths.read) != self._read_stamp()
 
     def _read_stamp(self) -> str:
-        """The documents and their chunks, and in server mode the manifest's version."""
-        stamp = read_stamp(self.documents())
-        return f"{stamp}@{self.manifest['version']}" if self.remote is not None else stamp
+        """The documents and their chunks; in server mode the generation's version."""
+        if self.remote is not None:
+            return f"{self.paths.generation}@{self.head()['version']}"
+        return read_stamp(self.documents())
 
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:

@@ -62,7 +62,7 @@ BACKENDS = ["embedded", "http"]
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real ``chroma run`` on a free 127.0.0.1 port with a temporary ``--path``; always stopped."""
-    from chroma_server import ChromaServer
+    from eval.services import ChromaServer
 
     server = ChromaServer(tmp_path_factory.mktemp("chroma") / "data")
     try:
@@ -117,7 +117,6 @@ def any_corpus_settings(request) -> Settings:
 
 def environment(settings: Settings) -> dict[str, str]:
     """The ``KB_*`` variables that make another process (the app, the CLI) use ``settings``' index."""
-    env = {"KB_HOME": str(settings.home), "KB_CHROMA_MODE": settings.chroma_mode, "KB_COLLECTION": settings.collection}
-    if settings.server:
-        env.update(KB_CHROMA_HOST=settings.chroma_host, KB_CHROMA_PORT=str(settings.chroma_port))
-    return env
+    from eval.services import settings_env
+
+    return settings_env(settings)

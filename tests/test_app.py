@@ -83,7 +83,7 @@ def test_answer_has_citations_and_source_cards(any_kb_home):
 
 
 def test_a_chroma_server_that_is_down_is_said_in_dutch(monkeypatch, tmp_path):
-    from chroma_server import free_port
+    from eval.services import free_port
 
     port = free_port()
     for var, value in {"KB_HOME": str(tmp_path), "KB_CHROMA_MODE": "http", "KB_CHROMA_PORT": str(port)}.items():

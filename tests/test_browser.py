@@ -7,16 +7,11 @@ answer with an opened source card) and e2e-lezer.png (the passage in its documen
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from eval.services import AppServer
 from kb.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
@@ -36,61 +31,18 @@ CHROMIUM_ARGS = [
 QUESTION = "Wat is een ontwikkelingsperspectief (opp)?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(corpus_settings, tmp_path):
     """`streamlit run app.py` on a free port with the session index; always stopped."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_LLM_")}
-    env.update(KB_HOME=str(corpus_settings.home), KB_CORPUS=str(corpus_settings.corpus_dir))
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = {"KB_HOME": str(corpus_settings.home), "KB_CORPUS": str(corpus_settings.corpus_dir)}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"streamlit did not start:\n{(tmp_path / 'streamlit.log').read_text()}")
-            time.sleep(0.3)
-        yield url
+        app = AppServer(env, tmp_path / "streamlit.log", timeout=60).start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield app.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        app.stop()
 
 
 @pytest.mark.skipif(

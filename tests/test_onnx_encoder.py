@@ -196,10 +196,15 @@ def test_passage_vectors_match_torch_on_the_corpus(onnx, reference, corpus_chunk
     cosines = np.sum(ours * ref, axis=1)
     assert cosines.min() >= MIN_COSINE, cosines.min()
     assert cosines.mean() >= 0.995, cosines.mean()
-    # and it ranks like torch: each passage's nearest other passage is mostly the same
+    # and it ranks like torch: each passage's nearest other passage is torch's nearest, or
+    # one that torch finds as near within 0.01 (int8 moves similarities by a few thousandths,
+    # so near-ties may swap: measured 7 of 67, all within 0.005 and in torch's top 4)
     sims_o, sims_t = ours @ ours.T, ref @ ref.T
     np.fill_diagonal(sims_o, -1), np.fill_diagonal(sims_t, -1)
-    assert np.mean(sims_o.argmax(1) == sims_t.argmax(1)) >= 0.9
+    picked = sims_o.argmax(1)
+    gap = sims_t.max(1) - sims_t[np.arange(len(texts)), picked]
+    assert gap.max() <= 0.01, gap.max()
+    assert np.mean(picked == sims_t.argmax(1)) >= 0.85
 
 
 def test_torch_passage_vectors_are_its_plain_ones(torch_embedder, reference, corpus_chunks):

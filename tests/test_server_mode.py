@@ -61,7 +61,7 @@ def test_the_cli_says_what_is_wrong_with_a_bad_mode(monkeypatch):
 
 
 def test_a_server_that_is_down_gives_a_dutch_message_within_seconds(tmp_path, embedder):
-    from chroma_server import free_port
+    from eval.services import free_port
 
     settings = Settings.from_env(home=tmp_path / "kb", chroma_mode="http", chroma_port=free_port())
     for call in (
@@ -152,7 +152,7 @@ def test_an_index_moves_to_the_server_and_back_without_reembedding(chroma_server
 
 @pytest.mark.slow
 def test_killing_the_server_mid_ingest_stops_with_a_message_and_the_next_run_completes(embedder, tmp_path):
-    from chroma_server import ChromaServer
+    from eval.services import ChromaServer
 
     server = ChromaServer(tmp_path / "chroma").start()
     try:
@@ -226,3 +226,67 @@ def test_a_running_process_sees_what_another_process_ingested(chroma_server, emb
     finally:
         searcher.kill()
         searcher.wait(10)
+
+
+HOLDER = """
+import sys, time
+from kb.config import Settings
+from kb.layout import write_lock
+with write_lock(Settings.from_env()):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_one_writer_at_a_time_on_a_server_from_any_machine(chroma_server, embedder, tmp_path):
+    """Two KB_HOMEs (two machines: no lock file in common) write to one server: the second
+    waits for the server's lock, is told who holds it, and gets it once the holder is gone,
+    also when the holder was killed without releasing it."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import environment
+
+    from kb.errors import IndexBusyError
+    from kb.layout import write_lock
+
+    here = server_settings(chroma_server, home=tmp_path / "here", lock_ttl=2.0)
+    there = server_settings(chroma_server, home=tmp_path / "there", collection=here.collection)
+    env = {**os.environ, **environment(there), "KB_LOCK_TTL": "2"}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "held"
+        said: list[str] = []
+        with pytest.raises(IndexBusyError, match=f"pid {holder.pid}") as busy, write_lock(here, 3.0, said.append):
+            pass
+        assert "Chroma-server" in str(busy.value) and "KB_LOCK_WAIT" in str(busy.value)
+        assert said and f"pid {holder.pid}" in said[0], said  # said once, while waiting
+        # the holder renews its lock (TTL 2 s): after twice the TTL it is still held
+        time.sleep(4)
+        with pytest.raises(IndexBusyError), write_lock(here, wait=0):
+            pass
+        # an ingest from here is refused with the same message, and writes nothing
+        with pytest.raises(IndexBusyError):
+            ingest([_docs(tmp_path, zorg=ZORG)], settings=replace_wait(here), embedder=embedder)
+        holder.kill()  # killed: it never releases the lock
+        holder.wait(10)
+        t0 = time.monotonic()
+        with write_lock(here, wait=15.0):
+            taken_after = time.monotonic() - t0
+        assert taken_after < 10, "an expired lock is taken over"
+    finally:
+        holder.kill()
+        holder.wait(10)
+    # released on leaving: the next writer gets it at once, and the ingest now runs
+    with write_lock(there, wait=0):
+        pass
+    assert ingest([_docs(tmp_path, zorg=ZORG)], settings=here, embedder=embedder).ok
+    assert api.search("zorgplicht", settings=there)[0].source == "zorg.txt"
+
+
+def replace_wait(settings: Settings) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, lock_wait=0.5)
