@@ -145,6 +145,18 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _browser_processes() -> list[psutil.Process]:
+    """This process's Chromium children; one that exits while being looked at is skipped."""
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
+
+
 async def _drive(url: str, server_pid: int, users: int, questions: list[str], seed: int = 0) -> dict:
     from playwright.async_api import async_playwright
 
@@ -159,12 +171,12 @@ async def _drive(url: str, server_pid: int, users: int, questions: list[str], se
             orders = [random.Random(seed + i).sample(questions, len(questions)) for i in range(users)]
             many: dict[str, list[str]] = {}
             times: list[float] = []
-            browser_procs = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+            browser_procs = _browser_processes()
             cpu_before = (_cpu(_tree(server_pid)), _cpu(browser_procs))
             start = time.perf_counter()
             await asyncio.gather(*(_page_user(browser, url, o, many, times, errors) for o in orders))
             wall = time.perf_counter() - start
-            browser_procs = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+            browser_procs = _browser_processes()
             cpu_after = (_cpu(_tree(server_pid)), _cpu(browser_procs))
         finally:
             await browser.close()
