@@ -89,7 +89,7 @@ async def _page_user(browser, url: str, questions: list[str], answers: dict, tim
     try:
         page = await context.new_page()
         page.on("pageerror", lambda e: errors.append(f"pagina-fout: {e}"))
-        await page.goto(url)
+        await page.goto(url, timeout=120_000)  # twenty pages at once on two cores
         box = page.locator('[data-testid="stChatInput"] textarea')
         await box.wait_for(timeout=300_000)
         for k, q in enumerate(questions, start=1):

@@ -164,7 +164,10 @@ def warm_up(settings: Settings | None = None) -> None:
         except Exception:
             pass
 
-    threading.Thread(target=load, name="kb-embedder").start()
+    # daemon=False said outright: a thread inherits daemon from the one that starts it (the
+    # ingest's kb-prepare thread is a daemon), and a daemon thread still loading the model when
+    # the interpreter ends aborts the process ("terminate called without an active exception")
+    threading.Thread(target=load, name="kb-embedder", daemon=False).start()
 
 
 def _converted(settings: Settings) -> bool:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,8 @@ __all__ = ["IngestReport", "discover", "ingest", "prepare"]
 # progress(stage, done, total, label); stage is "files", "clean" (the passes of cleaning one
 # big file, see CLEAN_PROGRESS_BYTES) or "chunks"
 Progress = Callable[[str, int, int, str], None]
+
+WRITES_AHEAD = 4  # documents embedded and waiting to be written (their vectors are in memory)
 
 
 @dataclass
@@ -167,10 +172,21 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
 
     store = Store(settings, create=True, paths=paths_)
     name, encoder = _identity(settings, embedder)
-    if not rebuild:
-        store.check_model(name, encoder)
-    store.collection(model=name, encoder=encoder)
-    store.reconcile()
+
+    def open_index() -> None:
+        if not rebuild:
+            store.check_model(name, encoder)
+        store.collection(model=name, encoder=encoder)
+        store.reconcile()
+
+    # An index with documents is opened first: reconcile decides which of them are redone. An
+    # empty one (a first ingest, a rebuild) is opened by the writer while the first file is
+    # prepared and embedded (importing chromadb and opening it take seconds).
+    writer = _Writer(store)
+    if store.documents():
+        open_index()
+    else:
+        writer.submit(open_index)
 
     files = discover(inputs, report)
     report.files = len(files)
@@ -184,9 +200,11 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
         on_step=lambda done, total, name: progress("clean", done, total, name),
     )
     try:
-        _embed_and_write(stream, len(files), store, encoder_of, settings, report, progress)
+        _embed_and_write(stream, len(files), writer, encoder_of, settings, report, progress)
+        writer.finish(report)  # the last document's write; an index that would not open raises here
     finally:
         stream.close()
+        writer.close()
     if report.stopped:
         return report
 
@@ -241,13 +259,153 @@ class _Encoder:
         return self._embedder
 
 
+class _Writer:
+    """Writes documents into the store in a background thread, one at a time and in order,
+    while the caller embeds the next ones (at most ``WRITES_AHEAD`` wait their turn).
+    Outcomes are recorded in the report as writes end (:meth:`collect`, :meth:`finish`); an
+    error that is not a document's own (an index that cannot be opened, another model) is
+    raised there. After a write that stops the ingest (a full disk, a stalled write) the
+    documents queued behind it are not written."""
+
+    def __init__(self, store):
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-write")
+        self._queued: deque[tuple[Future, Prepared | None]] = deque()
+        self._stopped = threading.Event()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        self._queued.append((self._pool.submit(task), None))
+
+    def write(self, prep: Prepared, vectors: list, sentence_vectors: list, report: IngestReport) -> bool:
+        """Queue a document's write; False when the ingest must stop."""
+
+        def task() -> bool:
+            if self._stopped.is_set():
+                return False
+            try:
+                self.store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks, sentence_vectors)
+            except WriteError:
+                self._stopped.set()
+                raise
+            return True
+
+        self._queued.append((self._pool.submit(task), prep))
+        while len(self._queued) > WRITES_AHEAD:
+            if not self._record(*self._queued.popleft(), report):
+                return False
+        return self.collect(report)
+
+    def collect(self, report: IngestReport) -> bool:
+        """Record the writes that have ended; False when the ingest must stop."""
+        while self._queued and self._queued[0][0].done():
+            if not self._record(*self._queued.popleft(), report):
+                return False
+        return not report.stopped
+
+    def finish(self, report: IngestReport) -> bool:
+        """Wait for every queued write; False when the ingest must stop."""
+        while self._queued:
+            if not self._record(*self._queued.popleft(), report):
+                return False
+        return not report.stopped
+
+    def _record(self, pending: Future, prep: Prepared | None, report: IngestReport) -> bool:
+        if prep is None:  # opening the index
+            pending.result()
+            return True
+        try:
+            written = pending.result()
+        except WriteError as e:  # a full disk: stop here; what is in the index stays as it was
+            report.failed.append((prep.path, str(e)))
+            report.stop(str(e), stalled=e.stalled)
+            return False
+        except Exception as e:
+            report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))
+            return True
+        if not written:
+            return False
+        report.chunks += len(prep.chunks)
+        (report.added if prep.status == "added" else report.updated).append(prep.doc_id)
+        return True
+
+    def close(self) -> None:
+        """Let a write in progress end (it cannot be interrupted halfway); do not start others."""
+        self._stopped.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Pending:
+    """A document whose passages are being embedded."""
+
+    prep: Prepared
+    vectors: list = field(default_factory=list)
+    sentence_vectors: list = field(default_factory=list)
+    failed: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return len(self.vectors) == len(self.prep.chunks)
+
+
 def _embed_and_write(
-    stream, n_files: int, store, encoder_of: _Encoder, settings: Settings, report: IngestReport, progress: Progress
+    stream,
+    n_files: int,
+    writer: _Writer,
+    encoder_of: _Encoder,
+    settings: Settings,
+    report: IngestReport,
+    progress: Progress,
 ) -> None:
-    """Embed each prepared document (in batches) and write it when complete, while the next
-    files are prepared in the background (:func:`kb.preparing.prepared`)."""
-    total = done = 0
-    batch = max(1, settings.batch_size) * 4
+    """Embed the prepared documents' passages in calls that run across documents (the
+    encoder sorts a call's passages by length into batches: a pool from several documents
+    pads less and fills its batches), and hand each document to the writer once all its
+    passages are embedded; meanwhile the next files are prepared in the background
+    (:func:`kb.preparing.prepared`) and the earlier ones are written (:class:`_Writer`)."""
+    first = max(1, settings.batch_size)
+    pool = first * 4
+    documents: deque[_Pending] = deque()  # in the order they came, each written when complete
+    waiting: deque[tuple[_Pending, int]] = deque()  # passages not embedded yet: (document, chunk index)
+    count = {"total": 0, "done": 0}
+
+    def embed(n: int) -> None:
+        items = [waiting.popleft() for _ in range(min(n, len(waiting)))]
+        items = [(d, i) for d, i in items if not d.failed]
+        if not items:
+            return
+        progress("chunks", count["done"], count["total"], items[0][0].prep.doc_id)
+        embedder = encoder_of()  # a model that cannot be loaded stops the ingest with its message
+        chunks = [d.prep.chunks[i] for d, i in items]
+        try:
+            if hasattr(embedder, "embed_passages_with_spans"):  # sentence vectors from the same pass
+                vectors, sentence_vectors = embedder.embed_passages_with_spans(
+                    [c.embed_text for c in chunks], [c.embed_spans for c in chunks]
+                )
+            else:
+                vectors, sentence_vectors = (
+                    embedder.embed_passages([c.embed_text for c in chunks]),
+                    [None] * len(chunks),
+                )
+        except Exception as e:  # these documents fail; the others go on
+            for d in {id(d): d for d, _ in items}.values():
+                d.failed = True
+                report.failed.append((d.prep.path, f"inbedden mislukt: {type(e).__name__}: {e}"))
+            return
+        for (d, _), v, sv in zip(items, vectors, sentence_vectors):
+            d.vectors.append(v)
+            d.sentence_vectors.append(sv)
+        count["done"] += len(items)
+
+    def write_complete() -> bool:
+        """Hand the complete documents at the front to the writer; False when the ingest stops."""
+        while documents and (documents[0].failed or documents[0].complete):
+            d = documents.popleft()
+            if d.failed:
+                continue
+            if not writer.write(d.prep, d.vectors, d.sentence_vectors, report):
+                return False
+        return True
+
     for outcome in stream:
         progress("files", outcome.index + 1, n_files, outcome.path.name)
         if outcome.failed:
@@ -256,37 +414,22 @@ def _embed_and_write(
         if outcome.unchanged or outcome.prepared is None:
             report.unchanged.append(outcome.path.name)
             continue
-        prep: Prepared = outcome.prepared
-        total += len(prep.chunks)
-        texts = [c.embed_text for c in prep.chunks]
-        spans = [c.embed_spans for c in prep.chunks]
-        vectors: list = []
-        sentence_vectors: list = []
-        embedder = encoder_of()  # a model that cannot be loaded stops the ingest with its message
-        try:
-            for i in range(0, len(texts), batch):
-                progress("chunks", done, total, prep.doc_id)
-                if hasattr(embedder, "embed_passages_with_spans"):  # sentence vectors from the same pass
-                    passage_part, sentence_part = embedder.embed_passages_with_spans(
-                        texts[i : i + batch], spans[i : i + batch]
-                    )
-                else:
-                    passage_part, sentence_part = (
-                        embedder.embed_passages(texts[i : i + batch]),
-                        [None] * len(texts[i : i + batch]),
-                    )
-                vectors.extend(passage_part)
-                sentence_vectors.extend(sentence_part)
-                done += len(texts[i : i + batch])
-            store.write_document(prep.doc_id, prep.entry, prep.chunks, vectors, prep.blocks, sentence_vectors)
-        except WriteError as e:  # a full disk: stop here; what is in the index stays as it was
-            report.failed.append((prep.path, str(e)))
-            report.stop(str(e), stalled=e.stalled)
+        document = _Pending(outcome.prepared)
+        documents.append(document)
+        waiting.extend((document, i) for i in range(len(document.prep.chunks)))
+        count["total"] += len(document.prep.chunks)
+        # the first call as soon as one batch is ready: the encoder starts while the next files are prepared
+        while len(waiting) >= (pool if count["done"] else first):
+            embed(pool)
+            if not write_complete():
+                return
+        if not write_complete():  # a document without passages
             return
-        except Exception as e:
-            report.failed.append((prep.path, f"schrijven naar de index mislukt: {type(e).__name__}: {e}"))
-            continue
-        report.chunks += len(prep.chunks)
-        (report.added if prep.status == "added" else report.updated).append(prep.doc_id)
+    while waiting:
+        embed(pool)
+        if not write_complete():
+            return
+    if not write_complete():
+        return
     progress("files", n_files, n_files, "")
-    progress("chunks", total, total, "")
+    progress("chunks", count["total"], count["total"], "")

@@ -288,3 +288,27 @@ def test_a_big_file_shows_its_cleaning_and_a_pasted_repeat_is_kept_once(tmp_path
     texts = [doc for _, doc, _ in _chunks(Settings.from_env())]
     assert sum(t.count("De leerling krijgt extra ondersteuning op school") for t in texts) == 1
     assert any("zorgplicht" in t for t in texts)
+
+
+def test_a_model_warm_up_started_from_the_ingest_thread_is_waited_for_at_exit(embedder, monkeypatch):
+    # The ingest's kb-prepare thread (a daemon) starts the warm-up. A daemon warm-up thread that
+    # is still loading when the interpreter ends aborts the process, so the process must wait for it.
+    import threading
+
+    import kb.embedding as embedding
+
+    monkeypatch.setattr(embedding, "_cache", {})  # not loaded yet in this "process"
+    started: list[threading.Thread] = []
+
+    def prepare_thread() -> None:
+        before = set(threading.enumerate())
+        embedding.warm_up(Settings.from_env())
+        started.extend(t for t in threading.enumerate() if t not in before and t.name == "kb-embedder")
+
+    daemon = threading.Thread(target=prepare_thread, daemon=True)
+    daemon.start()
+    daemon.join()
+    assert started, "warm_up started no thread"
+    assert not started[0].daemon
+    started[0].join(timeout=120)
+    assert embedding.model_name(Settings.from_env()) in {e.name for e in embedding._cache.values()}
