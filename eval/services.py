@@ -59,6 +59,26 @@ def settings_env(settings) -> dict[str, str]:
     return {f"KB_{k}": str(v) for k, v in values.items()}
 
 
+def _came_up(proc: subprocess.Popen, health: str, seconds: float) -> bool:
+    """Whether ``health`` answers 200 within ``seconds``, while ``proc`` runs."""
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(health, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _tail(log: Path) -> str:
+    try:
+        return log.read_text(errors="replace")[-4000:]
+    except OSError:
+        return "(no log)"
+
+
 class ChromaServer:
     """``chroma run --path <data> --host 127.0.0.1 --port <free>``; :meth:`start` waits for its heartbeat."""
 
@@ -83,24 +103,13 @@ class ChromaServer:
                 env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
                 start_new_session=True,
             )
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}{CHROMA_HEALTH}", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        if _came_up(self.proc, f"{self.url}{CHROMA_HEALTH}", wait):
+            return self
         self.stop()
         raise RuntimeError(f"chroma run did not come up on {self.url}; its log:\n{self.read_log()}")
 
     def read_log(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-4000:]
-        except OSError:
-            return "(no log)"
+        return _tail(self.log)
 
     def kill(self) -> None:
         """Stop the server at once (SIGKILL), as a crash would."""
@@ -140,22 +149,13 @@ class AppServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + self.timeout
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}{APP_HEALTH}", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+        if _came_up(self.proc, f"{self.url}{APP_HEALTH}", self.timeout):
+            return self
         self.stop()
         raise RuntimeError(f"streamlit did not start on {self.url}; its log ({self.log}):\n{self.read_log()}")
 
     def read_log(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-4000:]
-        except OSError:
-            return "(no log)"
+        return _tail(self.log)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
