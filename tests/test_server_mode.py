@@ -151,22 +151,25 @@ def test_an_index_moves_to_the_server_and_back_without_reembedding(chroma_server
 
 
 @pytest.mark.slow
-def test_killing_the_server_mid_ingest_stops_with_a_message_and_the_next_run_completes(embedder, tmp_path):
+def test_killing_the_server_mid_ingest_stops_with_a_message_and_the_next_run_completes(embedder, tmp_path, monkeypatch):
     from eval.services import ChromaServer
 
     server = ChromaServer(tmp_path / "chroma").start()
     try:
         settings = server_settings(server, home=tmp_path / "kb", chroma_timeout=3.0)
         docs = _docs(tmp_path, **{f"doc{i}": f"{ZORG} Document {i}. {KRAAN}" for i in range(4)})
-        written: list[str] = []
+        writes: list[str] = []
+        write_document = Store.write_document
 
-        def progress(stage, done, total, label):
-            if stage == "chunks" and label and label not in written:
-                written.append(label)
-                if len(written) == 3:  # two documents are in; the server dies before the third is written
-                    server.kill()
+        def write_then_die(self, doc_id, *args, **kwargs):
+            writes.append(doc_id)
+            if len(writes) == 3:  # two documents are in; the server dies before the third is written
+                server.kill()
+            return write_document(self, doc_id, *args, **kwargs)
 
-        report = ingest([docs], settings=settings, embedder=embedder, progress=progress)
+        monkeypatch.setattr(Store, "write_document", write_then_die)
+        report = ingest([docs], settings=settings, embedder=embedder)
+        monkeypatch.setattr(Store, "write_document", write_document)
         assert report.stopped and not report.ok
         assert f"127.0.0.1:{server.port}" in report.stopped and "niet bereikbaar" in report.stopped
         assert len(report.added) == 2
