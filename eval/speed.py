@@ -62,8 +62,12 @@ def bench_ingest(settings, embedders: dict, homes: dict[str, Path], rounds: int)
     last round's index of each encoder stays in ``homes[name]``."""
     from dataclasses import replace
 
-    from kb.indexer import ingest
+    from kb.indexer import IngestReport, discover, ingest
 
+    # the first ingest of a process imports Chroma and opens its bindings: keep it out of the timings
+    smallest = min(discover([settings.corpus_dir], IngestReport()), key=lambda p: p.stat().st_size)
+    scratch = homes[next(iter(embedders))].with_name("warm-up")
+    ingest([smallest], settings=replace(settings, home=scratch), embedder=next(iter(embedders.values())))
     seconds: dict[str, list[float]] = {name: [] for name in embedders}
     chunks = 0
     names = list(embedders)
@@ -161,12 +165,38 @@ def speed_rows(speed: dict) -> list[str]:
     cos = enc.get("cosine")
     notes = [
         "",
-        f"{enc['passages']} passages of the corpus; {len(enc['onnx']['seconds'])} rounds taking turns; "
+        f"{enc['passages']} passages of the corpus; {len(enc['onnx']['seconds'])} rounds taking turns "
+        "(rates: the median round); "
         f"cosine onnx vs torch: min {cos['min']:.4f}, mean {cos['mean']:.4f}."
         if cos
         else "",
+        "",
+        spread_note(speed),
     ]
     return rows + notes
+
+
+NOISY = 0.10  # rounds further apart than this (slowest vs fastest) make a ratio unreliable
+
+
+def spread_note(speed: dict) -> str:
+    """The slowest and fastest round of each timing, and a warning when they are far apart
+    (other work on the machine: run the benchmark again when it is idle)."""
+    parts, noisy = [], []
+    for step, label in (("encoders", "encoder alone"), ("ingest", "ingest")):
+        for name in ("torch", "onnx"):
+            seconds = speed[step][name]["seconds"]
+            lo, hi = min(seconds), max(seconds)
+            parts.append(f"{label} {name} {lo:.1f}–{hi:.1f}")
+            if lo and hi / lo - 1 > NOISY:
+                noisy.append(f"{label} {name}")
+    note = "Spread of the rounds, s (fastest–slowest): " + "; ".join(parts) + "."
+    if noisy:
+        note += (
+            f" **Noisy** ({', '.join(noisy)}: rounds more than {NOISY:.0%} apart): the machine was busy;"
+            " run the benchmark again on an idle machine before comparing ratios."
+        )
+    return note
 
 
 def run_speed(settings, embedders: dict, work: Path, rounds: int, cli_runs: int, first: bool) -> dict:

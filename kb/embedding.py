@@ -85,19 +85,32 @@ class Embedder:
         return self._encode(list(texts), self.passage_prompt, show_progress)
 
     def embed_passages_with_spans(
-        self, texts: list[str], spans: list[list[tuple[int, int]]]
+        self, texts: list[str], spans: list[list[tuple[int, int]]], done: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and for each passage one vector per character span (a sentence).
 
         The span vectors come from the same forward pass ("late chunking"): the mean of
         the passage's contextual token embeddings over the tokens of the span,
         normalised. A span beyond the model's input length gets a zero vector.
+        ``done(n)`` is called as the work goes on: the texts embedded so far.
         """
         texts = [t.strip() for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []
         full = [self.passage_prompt + t for t in texts]
-        outputs = self.model.encode(full, batch_size=self.batch_size, output_value=None, convert_to_numpy=False)
+        # longest first, a few batches per encode call (which sorts its own texts by length)
+        order = sorted(range(len(full)), key=lambda i: -len(full[i]))
+        step = self.batch_size * 4
+        outputs: list = [None] * len(full)
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            got = self.model.encode(
+                [full[i] for i in rows], batch_size=self.batch_size, output_value=None, convert_to_numpy=False
+            )
+            for i, out in zip(rows, got):
+                outputs[i] = out
+            if done is not None:
+                done(start + len(rows))
         tokenizer = self.model.tokenizer
         max_len = getattr(self.model, "max_seq_length", None) or 512
         passages, per_text = [], []

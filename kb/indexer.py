@@ -362,8 +362,10 @@ def _embed_and_write(
     pads less and fills its batches), and hand each document to the writer once all its
     passages are embedded; meanwhile the next files are prepared in the background
     (:func:`kb.preparing.prepared`) and the earlier ones are written (:class:`_Writer`)."""
-    first = max(1, settings.batch_size)
-    pool = first * 4
+    # A call sorts its passages by length into batches: the bigger the pool, the less padding
+    # (pools of 4 batches padded about 5 % more tokens than one sort over the corpus), but the
+    # more memory (the token embeddings of a call's passages, about 0.4 MB each).
+    pool = max(1, settings.batch_size) * 8
     documents: deque[_Pending] = deque()  # in the order they came, each written when complete
     waiting: deque[tuple[_Pending, int]] = deque()  # passages not embedded yet: (document, chunk index)
     count = {"total": 0, "done": 0}
@@ -373,13 +375,18 @@ def _embed_and_write(
         items = [(d, i) for d, i in items if not d.failed]
         if not items:
             return
-        progress("chunks", count["done"], count["total"], items[0][0].prep.doc_id)
+        doc_id = items[0][0].prep.doc_id
+        progress("chunks", count["done"], count["total"], doc_id)
         embedder = encoder_of()  # a model that cannot be loaded stops the ingest with its message
         chunks = [d.prep.chunks[i] for d, i in items]
+
+        def done(n: int) -> None:  # the progress bar moves batch by batch
+            progress("chunks", count["done"] + n, count["total"], doc_id)
+
         try:
             if hasattr(embedder, "embed_passages_with_spans"):  # sentence vectors from the same pass
                 vectors, sentence_vectors = embedder.embed_passages_with_spans(
-                    [c.embed_text for c in chunks], [c.embed_spans for c in chunks]
+                    [c.embed_text for c in chunks], [c.embed_spans for c in chunks], done=done
                 )
             else:
                 vectors, sentence_vectors = (
@@ -418,15 +425,15 @@ def _embed_and_write(
         documents.append(document)
         waiting.extend((document, i) for i in range(len(document.prep.chunks)))
         count["total"] += len(document.prep.chunks)
-        # the first call as soon as one batch is ready: the encoder starts while the next files are prepared
-        while len(waiting) >= (pool if count["done"] else first):
+        # a call as soon as a pool is ready: the encoder works while the next files are prepared
+        while len(waiting) >= pool and (outcome.index + 1 < n_files or len(waiting) > 2 * pool):
             embed(pool)
             if not write_complete():
                 return
         if not write_complete():  # a document without passages
             return
-    while waiting:
-        embed(pool)
+    while waiting:  # the rest in one call when it is at most two pools
+        embed(len(waiting) if len(waiting) <= 2 * pool else pool)
         if not write_complete():
             return
     if not write_complete():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,11 @@ class OnnxEmbedder:
         return [sp.bos_id(), *ids[: self.max_seq_length - 2], sp.eos_id()]
 
     # --- the forward pass ------------------------------------------------------------------------
-    def _run(self, ids_per_text: list[list[int]], threads: int) -> list[np.ndarray]:
-        """Per text: its token embeddings (attended tokens only), in batches of similar length."""
+    def _run(
+        self, ids_per_text: list[list[int]], threads: int, done: Callable[[int], None] | None = None
+    ) -> list[np.ndarray]:
+        """Per text: its token embeddings (attended tokens only), in batches of similar length
+        (``done(n)`` after each batch: the texts embedded so far)."""
         lengths = np.array([len(ids) for ids in ids_per_text])
         order = np.argsort(-lengths, kind="stable")  # batches of similar length: little padding
         session = self.session(threads)
@@ -131,12 +135,16 @@ class OnnxEmbedder:
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             for r, i in enumerate(rows):
                 out[i] = np.asarray(hidden[r, : lengths[i]], dtype=np.float32)
+            if done is not None:
+                done(start + len(rows))
         return out
 
-    def _forward(self, full: list[str], threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _forward(
+        self, full: list[str], threads: int, done: Callable[[int], None] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per text: its token embeddings (attended tokens only) and the tokens' character offsets."""
         encodings = self.tokenizer.encode_batch(full)
-        hidden = self._run([e.ids for e in encodings], threads)
+        hidden = self._run([e.ids for e in encodings], threads, done)
         return [(h, np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)) for h, e in zip(hidden, encodings)]
 
     def _encode(self, texts: list[str], prompt: str, threads: int) -> np.ndarray:
@@ -149,13 +157,13 @@ class OnnxEmbedder:
         return self._encode(list(texts), self.passage_prompt, self.threads)
 
     def embed_passages_with_spans(
-        self, texts: list[str], spans: list[list[tuple[int, int]]]
+        self, texts: list[str], spans: list[list[tuple[int, int]]], done: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and per passage one vector per character span (see ``Embedder``)."""
         texts = [t.strip() for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []
-        tokens = self._forward([self.passage_prompt + t for t in texts], self.threads)
+        tokens = self._forward([self.passage_prompt + t for t in texts], self.threads, done)
         passages = _pooled([t for t, _ in tokens])
         shift = len(self.passage_prompt)
         per_text = [span_vectors(t, offsets, s, shift, self.dim) for (t, offsets), s in zip(tokens, spans)]

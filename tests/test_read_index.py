@@ -230,3 +230,23 @@ def test_ingest_reports_progress_from_the_callers_thread(fresh_settings, embedde
     mine = [c for c in calls if c[0] == stage]
     assert mine and {c[4] for c in calls} == {threading.current_thread().name}  # never the background thread
     assert mine[-1][1] == mine[-1][2] == 3  # three files, one passage each
+
+
+def test_ingest_progress_moves_batch_by_batch_within_one_encoder_call(fresh_settings, embedder, tmp_path):
+    # two small documents of the corpus (26 passages) go to the encoder in one call;
+    # the bar must not sit still until that call ends
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("002_0c56365852a53764.txt", "003_99f945db3d15438d.txt"):
+        shutil.copy(CORPUS / name, docs / name)
+    seen: list[tuple[int, int]] = []
+
+    def progress(stage: str, done: int, total: int, _name: str) -> None:
+        if stage == "chunks":
+            seen.append((done, total))
+
+    assert ingest([docs], settings=fresh_settings, embedder=embedder, progress=progress).ok
+    total = seen[-1][1]
+    assert total > 2 * embedder.batch_size and seen[-1][0] == total
+    between = sorted({done for done, _ in seen if 0 < done < total})
+    assert len(between) >= total // embedder.batch_size - 1, seen
