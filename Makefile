@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint install browser ingest eval eval-check fit bench clean
+.PHONY: run test lint install lock browser ingest eval eval-check fit bench clean
 
 # The index is built (or brought up to date) in the terminal first, with progress bars, so
 # the app answers from its first page; "-": the app opens anyway and shows what went wrong.
@@ -27,11 +27,17 @@ lint: $(STAMP)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt: the versions of everything installed, as the tests last passed with them
+# (make install keeps a fresh machine on them). Run after a deliberate upgrade, then make test.
+lock: $(STAMP)
+	@{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && touch $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,eval,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,eval,dev]'
 	touch $(STAMP)
 
 # Debian's Chromium for the end-to-end browser test (no browser download).

@@ -167,3 +167,19 @@ def test_two_apps_on_one_server_answer_alike_and_see_a_new_document_without_rest
     finally:
         for app in apps:
             app.stop()
+
+
+def test_the_installed_packages_are_the_versions_in_constraints_txt():
+    # make install holds every package to constraints.txt; a package that drifted (installed by
+    # hand, or an upgrade without `make lock`) would run other code than the tests passed with
+    from importlib import metadata
+
+    pinned = dict(
+        line.split("==", 1) for line in (PROJECT_ROOT / "constraints.txt").read_text().splitlines() if "==" in line
+    )
+    for name in ("onnxruntime", "onnx", "transformers", "sentence-transformers", "tokenizers", "chromadb", "torch"):
+        assert name in pinned, f"{name} is not pinned in constraints.txt"
+    drifted = {
+        name: (want, got) for name, want in pinned.items() if (got := metadata.version(name).split("+")[0]) != want
+    }
+    assert not drifted, f"installed versions differ from constraints.txt (want, got): {drifted}"
