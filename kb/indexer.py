@@ -375,7 +375,8 @@ def _embed_and_write(
         items = [(d, i) for d, i in items if not d.failed]
         if not items:
             return
-        doc_id = items[0][0].prep.doc_id
+        first_doc, last_doc = items[0][0].prep.doc_id, items[-1][0].prep.doc_id
+        doc_id = first_doc if first_doc == last_doc else f"{first_doc} t/m {last_doc}"  # what the call spans
         progress("chunks", count["done"], count["total"], doc_id)
         embedder = encoder_of()  # a model that cannot be loaded stops the ingest with its message
         chunks = [d.prep.chunks[i] for d, i in items]
