@@ -14,10 +14,10 @@ import streamlit as st
 
 from kb.chats import new_id, valid_id
 from kb.errors import KBError
-from kb.export import conversation_markdown
-from kb.remote import ServerUnavailableError
+from kb.index.remote import ServerUnavailableError
 from ui import chat, glossary, search, sources, state
-from ui.widgets import CSS, DUTCH, TABS
+from ui.export import conversation_markdown
+from ui.widgets import DUTCH, TABS, page_css
 
 st.set_page_config(page_title="Kennisbank Passend Onderwijs", page_icon="📚")
 PERSONAS = {"ouder": "Ouder of verzorger", "leraar": "Leraar of schoolteam", "trainer": "Trainer of opleider"}
@@ -25,11 +25,11 @@ PERSONAS = {"ouder": "Ouder of verzorger", "leraar": "Leraar of schoolteam", "tr
 
 def new_conversation() -> None:
     st.query_params["gesprek"] = new_id()
-    st.session_state.tab = TABS[0]
+    st.session_state.tab = TABS["chat"]
 
 
 # --- the index: built on the first visit, loaded once --------------------------------------------
-st.html(CSS)
+st.html(page_css())
 try:
     if st.session_state.pop("herbouwen", False) or not state.has_index():
         state.build_index(rebuild=state.has_index())
@@ -72,21 +72,18 @@ with st.sidebar:
     st.html(DUTCH, unsafe_allow_javascript=True)
 
 # --- the tabs --------------------------------------------------------------------------------------
-tab_chat, tab_search, tab_docs, tab_terms = st.tabs(TABS, key="tab", on_change="rerun")
-prompt = st.chat_input("Stel uw vraag over passend onderwijs…", max_chars=1000) if tab_chat.open else None
+tab = dict(zip(TABS, st.tabs(list(TABS.values()), key="tab", on_change="rerun"), strict=True))
+prompt = st.chat_input("Stel uw vraag over passend onderwijs…", max_chars=1000) if tab["chat"].open else None
 prompt = prompt or st.session_state.pop("vraag", None)
-if tab_chat.open:
-    with tab_chat:
-        chat.render(conversation, persona, prompt)
-if tab_search.open:
-    with tab_search:
-        search.render()
-if tab_docs.open:
-    with tab_docs:
-        sources.render()
-if tab_terms.open:
-    with tab_terms:
-        glossary.render()
+for key, render in (
+    ("chat", lambda: chat.render(conversation, persona, prompt)),
+    ("search", search.render),
+    ("sources", sources.render),
+    ("terms", glossary.render),
+):
+    if tab[key].open:
+        with tab[key]:
+            render()
 
 turns = state.chats().turns(conversation)
 export_slot.download_button(

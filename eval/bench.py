@@ -83,7 +83,7 @@ def run(
 
     from eval.speed import run_speed
     from kb.config import Settings
-    from kb.embedding import load_embedder
+    from kb.encoder.embedding import load_embedder
 
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -100,7 +100,7 @@ def run(
         settings = replace(settings, chroma_timeout=120.0)
         t0 = time.perf_counter()
         if mode == "http":  # the query figures from a scratch collection in the server, deleted afterwards
-            from kb.indexer import ingest as run_ingest
+            from kb.index.indexer import ingest as run_ingest
 
             settings = replace(settings, chroma_mode="http", collection=f"bench{os.getpid()}")
             run_ingest(settings=settings, embedder=embedder)
@@ -110,7 +110,7 @@ def run(
             grown["rebuild_s"] = rebuild(settings)
             query.append({**measure(settings, questions), "write": grown})
         if settings.server:
-            from kb import remote
+            from kb.index import remote
 
             for generation in remote.generations(settings):
                 remote.drop_generation(settings, generation)

@@ -3,7 +3,7 @@
     python -m eval.bench_clean [--sizes 1,10,50] [--out eval/out/bench]
 
 Two kinds of file, each written to a scratch folder and prepared with
-:func:`kb.indexer.prepare` (load, clean, describe, chunk: all of ingest but the
+:func:`kb.index.indexer.prepare` (load, clean, describe, chunk: all of ingest but the
 embedding) in a fresh process, so that the peak memory is that of one file:
 
 - ``rapporten``: the bundled corpus pasted again and again, each copy with its own
@@ -29,7 +29,7 @@ _CHILD = """
 import json, resource, sys, time
 from dataclasses import replace
 from kb.config import Settings
-from kb.indexer import prepare
+from kb.index.indexer import prepare
 settings = replace(Settings.from_env(), max_file_mb=1e6)
 start = time.perf_counter()
 blocks, chunks, _ = prepare(sys.argv[1], settings)

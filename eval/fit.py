@@ -34,8 +34,8 @@ import numpy as np
 from eval.gold import DEFAULT_GOLD, load_gold
 from eval.metrics import answer_hit, gold_quotes, is_relevant, mention_coverage, normalise
 from eval.split import select
-from kb.abstain import EVIDENCE_FEATURES
-from kb.features import PASSAGE_FEATURES, SENTENCE_FEATURES
+from kb.answer.abstain import EVIDENCE_FEATURES
+from kb.answer.features import PASSAGE_FEATURES, SENTENCE_FEATURES
 from kb.models import MODELS_DIR, LinearModel, load_model
 
 FOLDS = 5
@@ -46,7 +46,7 @@ class Case:
     """One gold item as the pipeline saw it (features without the fitted models)."""
 
     item: dict
-    gathered: object  # kb.answering.Gathered
+    gathered: object  # kb.answer.answering.Gathered
     labels: np.ndarray  # per candidate: holds a gold quote
     passage_labels: np.ndarray  # per hit: holds a gold quote
 
@@ -66,8 +66,8 @@ def history_for(item: dict, context_answers: dict[str, str]) -> list[dict] | Non
 def collect(items: list[dict], retriever, context_answers: dict[str, str], models: bool = False) -> list[Case]:
     from tqdm import tqdm
 
-    from kb.answering import gather
-    from kb.question import analyse
+    from kb.answer.answering import gather
+    from kb.answer.question import analyse
 
     cases = []
     for item in tqdm(items, desc="kenmerken", unit=" vraag", file=sys.stderr):
@@ -157,8 +157,8 @@ def score_candidates(model: LinearModel, cases: list[Case]) -> None:
 
 
 def passage_features_of(case: Case) -> np.ndarray:
-    from kb.features import passage_features
-    from kb.retrieve import RRF_K
+    from kb.answer.features import passage_features
+    from kb.retrieval.retrieve import RRF_K
 
     g = case.gathered
     return np.array([[f[n] for n in PASSAGE_FEATURES] for f in passage_features(g.hits, g.candidates, RRF_K)])
@@ -208,7 +208,7 @@ def rerank(model: LinearModel, cases: list[Case]) -> None:
 
 def answer_figures(cases: list[Case], limits) -> tuple[float, float, float]:
     """(answer hit, must_mention coverage, mean sentences) of the extractive answers."""
-    from kb import compose
+    from kb.answer import compose
 
     hits, cover, sizes = [], [], []
     for case in cases:
@@ -226,7 +226,7 @@ def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
     """The limits with the best answer hit + must_mention coverage (ties: fewer sentences)."""
     import itertools
 
-    from kb.compose import Limits
+    from kb.answer.compose import Limits
 
     best = None
     for n, add_min, ratio, type_lead in itertools.product(
@@ -255,7 +255,7 @@ def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
 
 def evidence_rows(cases: list[Case], lexical) -> tuple[np.ndarray, np.ndarray]:
     """The evidence features (with the fitted rankers' scores) and labels (unanswerable)."""
-    from kb.abstain import gather_evidence
+    from kb.answer.abstain import gather_evidence
 
     X, y = [], []
     for case in cases:
@@ -330,7 +330,7 @@ def fit(items: list[dict], retriever, C: float, max_wrong: float, context_answer
 
 def context_answers_for(items: list[dict], retriever) -> dict[str, str]:
     """The system's own answers to the context questions of the follow-ups (current models)."""
-    from kb.answering import answer_question
+    from kb.answer.answering import answer_question
 
     load_model.cache_clear()
     out = {}
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from kb.api import get_retriever
-    from kb.indexer import ingest
+    from kb.index.indexer import ingest
 
     t0 = time.perf_counter()
     report = ingest()

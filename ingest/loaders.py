@@ -1,5 +1,9 @@
 """Load files into :class:`Document` objects: PDF page by page, .txt and .md whole.
 
+The formats are one registry, :data:`FORMATS` (suffixes, loader, whether the file has
+pages, its Dutch name); the upload widget, the CLI help, error texts and page counting
+read it. A new format is one loader function and one line there.
+
 Every problem with a file becomes a :class:`LoadError` that names the file and says,
 in Dutch, what is wrong and what to do about it.
 """
@@ -8,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.types import Document, Page
-
-SUPPORTED = {".pdf": "pdf", ".txt": "txt", ".md": "md", ".markdown": "md"}
 
 # A PDF page with fewer characters of text than this is treated as having no text layer.
 MIN_TEXT_CHARS = 20
@@ -28,7 +32,7 @@ class LoadError(Exception):
 
 
 def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED
+    return format_of(path) is not None
 
 
 def file_sha256(path: Path) -> str:
@@ -42,9 +46,9 @@ def file_sha256(path: Path) -> str:
 def load_file(path: str | Path, max_bytes: int | None = None) -> Document:
     """Read one supported file; raise :class:`LoadError` if it cannot be used (or is over ``max_bytes``)."""
     path = Path(path)
-    kind = SUPPORTED.get(path.suffix.lower())
-    if kind is None:
-        raise LoadError(path, f"bestandstype '{path.suffix}' wordt niet ondersteund (alleen PDF, .txt en .md)")
+    fmt = format_of(path)
+    if fmt is None:
+        raise LoadError(path, f"bestandstype '{path.suffix}' wordt niet ondersteund (alleen {format_names()})")
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
@@ -58,20 +62,11 @@ def load_file(path: str | Path, max_bytes: int | None = None) -> Document:
         raise LoadError(path, f"bestand kan niet worden gelezen ({e.strerror})") from e
     if not data.strip():
         raise LoadError(path, "het bestand is leeg")
-    if kind == "pdf":
-        if b"%PDF-" not in data[:1024]:
-            raise LoadError(
-                path,
-                "dit bestand heet .pdf maar is geen PDF (de inhoud begint niet als een PDF); "
-                "exporteer het document opnieuw als PDF",
-            )
-        pages, meta = _load_pdf(path)
-    else:
-        pages, meta = [Page(None, _decode_text(path, data))], {}
+    pages, meta = fmt.load(path, data)
     return Document(
         doc_id=path.name,
         path=str(path),
-        kind=kind,
+        kind=fmt.kind,
         pages=pages,
         sha256=hashlib.sha256(data).hexdigest(),
         meta=meta,
@@ -180,6 +175,22 @@ def _open_pdf(path: Path):
     return reader
 
 
+def load_text_file(path: Path, data: bytes) -> tuple[list[Page], dict]:
+    """A .txt or .md file: one page without a number, no metadata."""
+    return [Page(None, _decode_text(path, data))], {}
+
+
+def load_pdf_file(path: Path, data: bytes) -> tuple[list[Page], dict]:
+    """A PDF: its pages and its metadata (title, author, year)."""
+    if b"%PDF-" not in data[:1024]:
+        raise LoadError(
+            path,
+            "dit bestand heet .pdf maar is geen PDF (de inhoud begint niet als een PDF); "
+            "exporteer het document opnieuw als PDF",
+        )
+    return _load_pdf(path)
+
+
 def _load_pdf(path: Path) -> tuple[list[Page], dict]:
     reader = _open_pdf(path)
     pages: list[Page] = []
@@ -220,3 +231,43 @@ def _pdf_metadata(reader) -> dict:
     if created.startswith("D:") and created[2:6].isdigit():
         meta["year"] = int(created[2:6])
     return meta
+
+
+# -- the registry: a new format is one loader function above and one line in FORMATS --
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    kind: str  # stored as the document's kind ("pdf", "txt", "md")
+    suffixes: tuple[str, ...]  # lower case, with the dot
+    name: str  # how the app and the CLI name it, in Dutch
+    paged: bool  # whether the file has pages (page numbers are cited)
+    load: Callable[[Path, bytes], tuple[list[Page], dict]]  # (path, bytes) -> (pages, metadata)
+
+
+FORMATS: tuple[FileFormat, ...] = (
+    FileFormat("pdf", (".pdf",), "PDF", paged=True, load=load_pdf_file),
+    FileFormat("txt", (".txt",), "tekst (.txt)", paged=False, load=load_text_file),
+    FileFormat("md", (".md", ".markdown"), "Markdown (.md)", paged=False, load=load_text_file),
+)
+
+
+def format_of(path: str | Path) -> FileFormat | None:
+    """The format of a file, by its suffix; None when it is not supported."""
+    suffix = Path(path).suffix.lower()
+    return next((f for f in FORMATS if suffix in f.suffixes), None)
+
+
+def format_by_kind(kind: str) -> FileFormat | None:
+    return next((f for f in FORMATS if f.kind == kind), None)
+
+
+def upload_types() -> list[str]:
+    """Suffixes without the dot, for a file picker."""
+    return [s.lstrip(".") for f in FORMATS for s in f.suffixes]
+
+
+def format_names() -> str:
+    """The supported formats in one Dutch phrase: "PDF, tekst (.txt) en Markdown (.md)"."""
+    names = [f.name for f in FORMATS]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]

@@ -15,8 +15,8 @@ from kb.config import Settings
 from kb.results import Answer, Passage, SourceDocument
 
 if TYPE_CHECKING:  # imported when used: a query needs neither the ingest pipeline nor Chroma
-    from kb.indexer import IngestReport
-    from kb.retrieve import Retriever
+    from kb.index.indexer import IngestReport
+    from kb.retrieval.retrieve import Retriever
 
 SEARCH_DENSE_MARGIN = 0.02  # search: passages without a query word must be this close to the best one
 
@@ -32,15 +32,15 @@ def ingest(
     progress=None,
     embedder=None,
 ) -> IngestReport:
-    """Bring the index in step with the files (default: the bundled corpus); see :func:`kb.indexer.ingest`."""
-    from kb.indexer import ingest as run
+    """Bring the index in step with the files (default: the bundled corpus); see :func:`kb.index.indexer.ingest`."""
+    from kb.index.indexer import ingest as run
 
     return run(paths, settings=settings, rebuild=rebuild, prune=prune, progress=progress, embedder=embedder)
 
 
 def __getattr__(name: str):
     if name == "IngestReport":
-        from kb.indexer import IngestReport
+        from kb.index.indexer import IngestReport
 
         return IngestReport
     raise AttributeError(f"module 'kb.api' has no attribute {name!r}")
@@ -48,7 +48,7 @@ def __getattr__(name: str):
 
 def get_retriever(settings: Settings | None = None) -> Retriever:
     """One loaded retriever per (index, model); reloaded when the index changed."""
-    from kb.retrieve import Retriever
+    from kb.retrieval.retrieve import Retriever
 
     settings = settings or Settings.from_env()
     key: tuple = (str(settings.home.resolve()), settings.embed_model, settings.collection, settings.chroma_mode)
@@ -65,7 +65,7 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
 
 def _manifest_stamp(settings: Settings) -> tuple[str, int | str]:
     """Changes whenever an ingest wrote to the index, so a loaded retriever is refreshed."""
-    from kb.layout import stamp
+    from kb.index.layout import stamp
 
     return stamp(settings)
 
@@ -75,7 +75,7 @@ def _warm_up(settings: Settings | None) -> None:
     settings = settings or Settings.from_env()
     key = (str(settings.home.resolve()), settings.embed_model, settings.collection)
     if key not in _retrievers and index_exists(settings):
-        from kb.embedding import warm_up
+        from kb.encoder.embedding import warm_up
 
         warm_up(settings)
 
@@ -88,9 +88,9 @@ def forget_retrievers() -> None:
 def index_exists(settings: Settings | None = None) -> bool:
     """Whether ``KB_HOME`` holds an index with at least one document (cheap: reads the manifest)."""
     from kb.errors import KBError
-    from kb.layout import active
-    from kb.remote import ServerUnavailableError
-    from kb.store import Store, read_manifest
+    from kb.index.layout import active
+    from kb.index.remote import ServerUnavailableError
+    from kb.index.store import Store, read_manifest
 
     settings = settings or Settings.from_env()
     paths = active(settings)
@@ -125,7 +125,7 @@ def search(query: str, k: int = 10, filters=None, settings: Settings | None = No
     if not query:
         return []
     _warm_up(settings)
-    from kb.thesaurus import expand
+    from kb.retrieval.thesaurus import expand
 
     hits = get_retriever(settings).search(query, k=k, filters=filters, lexical_query=expand(query).query)
     # a passage matches when it has a query word, or is about as close in meaning as the best one
@@ -147,12 +147,12 @@ def ask(
     ``history`` is the conversation so far as ``[{"role": "user"|"assistant", "content": …}]``.
     Returns an :class:`~kb.results.Answer`; ``.to_dict()`` is the object of ``kb ask --json``.
     """
-    from kb.question import analyse
+    from kb.answer.question import analyse
 
     if analyse(question).empty:  # no retrieval (and no model load) needed
         return Answer(question=question or "", answer=analyse(question).notice or "", persona=persona)
     _warm_up(settings)
-    from kb.answering import answer_question
+    from kb.answer.answering import answer_question
 
     return answer_question(
         get_retriever(settings), question, history, persona, filters, settings=settings, on_token=on_token

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ingest.loaders import format_names
 from kb.config import Settings
 
 
@@ -80,7 +81,7 @@ def main() -> None:
         _fail(str(e))
 
 
-@main.command(help="Voeg documenten (PDF, .txt, .md) toe aan de index; standaard de meegeleverde corpus/.")
+@main.command(help=f"Voeg documenten ({format_names()}) toe aan de index; standaard de meegeleverde corpus/.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--rebuild",
@@ -227,8 +228,8 @@ def feedback_export(fmt: str, out: Path | None) -> None:
 @main.command(help="Controleer de index (manifest, Chroma, BM25, model, restanten) en zeg hoe je herstelt.")
 @click.option("--repair", is_flag=True, help="Herstel wat veilig kan (weespassages, BM25, restanten).")
 def doctor(repair: bool) -> None:
-    from kb.doctor import check
     from kb.errors import KBError
+    from kb.index.doctor import check
 
     try:
         result = check(Settings.from_env(), repair=repair)
@@ -253,7 +254,7 @@ def _transfer(to_server: bool) -> None:
     from dataclasses import replace
 
     from kb.errors import KBError
-    from kb.transfer import copy_index
+    from kb.index.transfer import copy_index
 
     settings = Settings.from_env()
     embedded, server = replace(settings, chroma_mode="embedded"), replace(settings, chroma_mode="http")

@@ -28,23 +28,6 @@ class Passage:
     rank: int = 0
     score: float = 0.0
 
-    @classmethod
-    def from_meta(cls, chunk_id: str, text: str, meta: dict, rank: int = 0, score: float = 0.0) -> Passage:
-        return cls(
-            source=meta.get("doc_id") or "",
-            title=meta.get("title") or meta.get("doc_id") or "",
-            short_title=meta.get("short_title") or meta.get("title") or "",
-            year=meta.get("year") or None,
-            doc_type=meta.get("doc_type") or "",
-            page=meta.get("page") or None,
-            section=meta.get("section") or "",
-            text=text,
-            chunk_id=chunk_id,
-            author=meta.get("author") or "",
-            rank=rank,
-            score=round(float(score), 6),
-        )
-
     @property
     def where(self) -> str:
         """'p. 4' or the innermost section; '' when neither is known."""

@@ -35,9 +35,9 @@ def add_files(files: list[tuple[str, bytes]], settings: Settings, progress=None,
     indexing it fails after all, the earlier file is put back.
     """
     from kb.api import documents, ingest
-    from kb.indexer import prepare
-    from kb.layout import write_lock
-    from kb.store import NoIndexError
+    from kb.index.indexer import prepare
+    from kb.index.layout import write_lock
+    from kb.index.store import NoIndexError
 
     folder = settings.home / "uploads"
     staging = folder / ".nieuw"

@@ -17,7 +17,7 @@ CORPUS = PROJECT_ROOT / "corpus"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from kb.embedding import load_embedder
+    from kb.encoder.embedding import load_embedder
 
     return load_embedder(Settings.from_env())
 
@@ -25,7 +25,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory, embedder) -> Settings:
     """Settings whose KB_HOME holds an index of the bundled corpus."""
-    from kb.indexer import ingest
+    from kb.index.indexer import ingest
 
     settings = Settings.from_env(home=tmp_path_factory.mktemp("kbhome"), corpus_dir=CORPUS)
     report = ingest(settings=settings, embedder=embedder)
@@ -101,7 +101,7 @@ def any_fresh_settings(backend, request, tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def server_corpus_settings(corpus_settings, chroma_server, tmp_path_factory) -> Settings:
     """The bundled corpus in the server: the embedded index copied over (``kb export``, no re-embedding)."""
-    from kb.transfer import copy_index
+    from kb.index.transfer import copy_index
 
     settings = server_settings(chroma_server, home=tmp_path_factory.mktemp("kbhome-http"), corpus_dir=CORPUS)
     copy_index(corpus_settings, settings)

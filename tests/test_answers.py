@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from eval.gold import load_gold
+from kb.answer.features import unusable
 from kb.api import ask
 from kb.cli import main as cli
 from kb.config import PROJECT_ROOT
-from kb.features import unusable
 from kb.results import Answer
 
 GOLD = load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kb.api import documents
 from kb.chats import ChatStore
 from kb.config import PROJECT_ROOT, Settings
+from ui.widgets import TABS
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 300  # the first run loads the embedding model
@@ -126,7 +127,7 @@ def test_unanswerable_question_abstains_and_shows_what_was_found(any_kb_home):
 
 def test_search_with_filters(any_kb_home):
     at = start()
-    at.session_state["tab"] = at.tabs[1].label  # "Zoeken"
+    at.session_state["tab"] = TABS["search"]
     at.run()
     at.text_input(key="zoek").set_value("ontwikkelingsperspectief").run()
     assert not at.exception
@@ -150,7 +151,7 @@ def test_search_with_filters(any_kb_home):
     assert 0 < len(cards) < 10
     # a result opens its passage in the document reader
     next(b for b in at.button if b.label == "Lees in het document").click().run()
-    assert at.session_state["tab"] == at.tabs[2].label
+    assert at.session_state["tab"] == TABS["sources"]
     reader = [h.value for h in at.html if 'class="kb-doc"' in h.value]
     assert reader and 'class="kb-doel"' in reader[0]
     assert any('getElementById("blok-' in h.value for h in at.html)  # scrolls to the passage
@@ -158,12 +159,12 @@ def test_search_with_filters(any_kb_home):
 
 def test_documents_and_glossary(any_kb_home):
     at = start()
-    at.session_state["tab"] = at.tabs[2].label  # "Bronnen"
+    at.session_state["tab"] = TABS["sources"]
     at.run()
     body = "\n".join(h.value for h in at.html)
     assert "Evaluatie passend onderwijs" in body and "passages" in body and "2016" in body
     assert any('class="kb-doc"' in h.value for h in at.html)
-    at.session_state["tab"] = at.tabs[3].label  # "Begrippenlijst"
+    at.session_state["tab"] = TABS["terms"]
     at.run()
     box = at.expander(key="begrip-opp")
     assert "ontwikkelingsperspectief" in box.label
@@ -241,7 +242,7 @@ def test_upload_adds_documents_and_reports_failures(kb_home, tmp_path, monkeypat
     monkeypatch.setenv("KB_HOME", str(home))
     monkeypatch.setenv("KB_ALLOW_UPLOAD", "1")
     at = start()
-    at.session_state["tab"] = at.tabs[2].label
+    at.session_state["tab"] = TABS["sources"]
     at.run()
     text = (
         "# Eigen notitie over thuiszitters\n\nIn onze regio zijn afspraken gemaakt over thuiszitters. "
@@ -267,7 +268,7 @@ def test_upload_adds_documents_and_reports_failures(kb_home, tmp_path, monkeypat
     assert (home / "uploads").is_dir()
     assert not (home / "uploads" / "kapot.pdf").exists()
     # HTML in a document is shown as text
-    at.session_state["tab"] = at.tabs[1].label
+    at.session_state["tab"] = TABS["search"]
     at.run()
     at.text_input(key="zoek").set_value("leerplichtambtenaar thuiszitter").run()
     cards = [h.value for h in at.html if 'class="kb-src-title"' in h.value]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from kb import passages as P
 from kb.chats import ChatStore, export_feedback, new_id, valid_id
-from kb.export import conversation_markdown
 from kb.results import Answer
+from ui import passages as P
+from ui.export import conversation_markdown
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 RESULT = Answer.from_dict(

@@ -36,7 +36,7 @@ def layer_of(module: str, table: list[list[str]]) -> int | None:
 
 
 def imports(path, known) -> set[str]:
-    """The project modules ``path`` imports ("from kb import compose" imports kb.compose)."""
+    """The project modules ``path`` imports ("from kb import compose" imports kb.answer.compose)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out = set()
     for node in ast.walk(tree):
@@ -68,3 +68,39 @@ def test_imports_never_go_down_the_flow():
             if theirs is not None and theirs > mine:
                 problems.add(f"{name} (layer {mine}) imports {target} (layer {theirs})")
     assert not problems, "\n".join(sorted(problems))
+
+
+def _all_imports(path, known) -> set[str]:
+    """Every project module ``path`` imports, at the top or inside a function (lazy imports included)."""
+    return imports(path, known)  # ast.walk already visits imports nested in functions
+
+
+def test_no_import_cycles():
+    known = modules()
+    graph = {name: _all_imports(path, known) - {name} for name, path in known.items()}
+    cycles = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(" -> ".join([*stack[stack.index(nxt) :], nxt]))
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_kb_root_is_small_and_layers_are_folders():
+    root = [p.name for p in (PROJECT_ROOT / "kb").glob("*.py")]
+    assert len(root) <= 12, sorted(root)
+    for folder in ("encoder", "index", "retrieval", "answer", "models"):
+        assert (PROJECT_ROOT / "kb" / folder / "__init__.py").is_file(), folder

@@ -132,7 +132,7 @@ def test_two_apps_on_one_server_answer_alike_and_see_a_new_document_without_rest
 ):
     from conftest import CORPUS, server_settings
 
-    from kb.transfer import copy_index
+    from kb.index.transfer import copy_index
 
     # the corpus in a collection of this test's own (it adds a document), copied without re-embedding
     settings = server_settings(chroma_server, home=tmp_path / "copy", corpus_dir=CORPUS, chroma_timeout=30.0)

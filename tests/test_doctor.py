@@ -6,14 +6,14 @@ from click.testing import CliRunner
 
 from kb import api
 from kb.cli import main as cli
-from kb.layout import active
-from kb.store import Store
+from kb.index.layout import active
+from kb.index.store import Store
 
 PINGUIN = "# Notities\n\nDe pinguinregeling geeft elke leerling een vaste contactpersoon op school.\n"
 
 
 def test_doctor_finds_what_a_killed_run_leaves_and_repairs_it(fresh_settings, embedder, tmp_path, monkeypatch):
-    from kb.doctor import check
+    from kb.index.doctor import check
 
     (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
     api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)
@@ -44,7 +44,7 @@ def test_doctor_finds_what_a_killed_run_leaves_and_repairs_it(fresh_settings, em
 
 
 def test_doctor_names_a_damaged_database_and_a_foreign_home(fresh_settings, embedder, tmp_path, monkeypatch):
-    from kb.doctor import check
+    from kb.index.doctor import check
 
     (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
     api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)

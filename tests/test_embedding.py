@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import e5convert, e5file
 from kb.config import DEFAULT_MODEL, Settings
-from kb.embedding import (
+from kb.encoder import e5convert, e5file
+from kb.encoder.embedding import (
     EmbeddingModelError,
     create_embedder,
     default_model_path,
@@ -207,7 +207,7 @@ def test_cache_folder_is_reused(conversion, model_cache, monkeypatch):
 
 
 def test_load_embedder_caches_per_process(monkeypatch, tmp_path):
-    import kb.embedding as embedding
+    import kb.encoder.embedding as embedding
 
     calls = []
     monkeypatch.setattr(embedding, "_cache", {})

@@ -11,9 +11,9 @@ from conftest import CORPUS, write_pdf
 
 from kb.cli import main as cli
 from kb.config import Settings
-from kb.indexer import ingest
-from kb.retrieve import Retriever
-from kb.store import ModelMismatchError, Store
+from kb.index.indexer import ingest
+from kb.index.store import ModelMismatchError, Store
+from kb.retrieval.retrieve import Retriever
 
 ZORG = (
     "Scholen hebben een zorgplicht. Als een leerling extra ondersteuning nodig heeft, "
@@ -99,7 +99,7 @@ def test_pdf_pages_are_kept_for_citations(fresh_settings, embedder, tmp_path):
     pages = {m["page"] for _, t, m in _chunks(fresh_settings)}
     assert pages == {1, 2, 3}
     hits = Retriever(fresh_settings, embedder=embedder).search("wat staat er in het ontwikkelingsperspectief", k=1)
-    assert hits[0].meta["page"] == 2
+    assert hits[0].record.page == 2
     assert "ontwikkelingsperspectief" in hits[0].text
 
 
@@ -151,7 +151,7 @@ def test_incremental_ingest_skips_replaces_and_prunes(any_fresh_settings, embedd
     assert {m["doc_id"] for _, _, m in _chunks(any_fresh_settings)} == {"zorgplicht.txt"}
     # the lexical index follows the collection
     hits = Retriever(any_fresh_settings, embedder=embedder).search("instemmingsrecht handelingsdeel", mode="bm25")
-    assert all(h.meta["doc_id"] != "opp.md" for h in hits)
+    assert all(h.record.doc_id != "opp.md" for h in hits)
 
 
 def test_other_file_types_are_skipped_with_a_message(fresh_settings, embedder, tmp_path):
@@ -295,7 +295,7 @@ def test_a_model_warm_up_started_from_the_ingest_thread_is_waited_for_at_exit(em
     # is still loading when the interpreter ends aborts the process, so the process must wait for it.
     import threading
 
-    import kb.embedding as embedding
+    import kb.encoder.embedding as embedding
 
     monkeypatch.setattr(embedding, "_cache", {})  # not loaded yet in this "process"
     started: list[threading.Thread] = []

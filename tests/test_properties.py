@@ -11,7 +11,7 @@ from ingest.chunk import chunk_blocks
 from ingest.clean import clean_pages, clean_text
 from ingest.types import Page
 from kb import api
-from kb.question import analyse
+from kb.answer.question import analyse
 
 WORDS = st.sampled_from(
     [

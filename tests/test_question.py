@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.question import analyse, is_english, question_kind
+from kb.answer.question import analyse, is_english, question_kind
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,14 @@ import threading
 import numpy as np
 import pytest
 
-import kb.preparing as preparing
+import kb.index.preparing as preparing
 from kb import api
 from kb.config import Settings
-from kb.indexer import IngestReport, discover, ingest
-from kb.readindex import ReadIndex, read_stamp, stored_stamp
-from kb.retrieve import Retriever
-from kb.store import Store, get_all
+from kb.index.indexer import IngestReport, discover, ingest
+from kb.index.readindex import ReadIndex, read_stamp, stored_stamp
+from kb.index.records import StoredPassage
+from kb.index.store import Store, get_all
+from kb.retrieval.retrieve import Retriever
 from tests.conftest import CORPUS
 
 
@@ -27,7 +28,8 @@ def test_the_read_index_holds_what_chroma_holds(corpus_settings):
     assert stored_stamp(store.paths.read) == read_stamp(store.documents())
     rows = read.get(got["ids"])
     for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-        assert rows[cid] == (text, meta)
+        assert rows[cid] == (text, StoredPassage.from_metadata(meta))
+        assert StoredPassage.from_metadata(meta).to_metadata() == meta  # the codec round-trips
         np.testing.assert_array_equal(read.vectors[read.rows[cid]], np.asarray(vec, dtype=np.float32))
 
 
@@ -49,7 +51,7 @@ def test_filters_apply_to_the_dense_side_too(corpus_settings):
     assert len(types) > 1
     wanted = sorted(types)[0]
     hits = retriever.search("Wat is een OPP?", k=10, filters={"doc_types": [wanted]}, mode="dense")
-    assert hits and {h.meta["doc_type"] for h in hits} == {wanted}
+    assert hits and {h.record.doc_type for h in hits} == {wanted}
     allowed = int((columns.table["type"] == columns.types.index(wanted)).sum())
     assert len(retriever.dense("Wat is een OPP?", 500, retriever_filters(wanted))) == allowed
 
@@ -57,14 +59,14 @@ def test_filters_apply_to_the_dense_side_too(corpus_settings):
 def test_filter_columns_decide_as_the_metadata_does(corpus_settings):
     """Every filter kind, alone and combined, over every passage of the corpus: the columns
     give the same rows as checking each passage's metadata."""
-    from kb.retrieve import Filters
+    from kb.retrieval.retrieve import Filters
 
     retriever = api.get_retriever(corpus_settings)
     read = retriever.read
     ids = read.ids_of(list(range(read.count())))
     metas = read.get(ids.values())
-    docs = sorted({m["doc_id"] for _, m in metas.values()})
-    years = sorted({m["year"] for _, m in metas.values()})
+    docs = sorted({m.doc_id for _, m in metas.values()})
+    years = sorted({m.year for _, m in metas.values()})
     cases = [
         Filters(docs=docs[:2]),
         Filters(docs=["geen-document.pdf"]),
@@ -93,7 +95,7 @@ def test_documents_come_from_the_read_index_without_chunk_ids(corpus_settings):
 
 
 def retriever_filters(doc_type: str):
-    from kb.retrieve import Filters
+    from kb.retrieval.retrieve import Filters
 
     return Filters(doc_types=[doc_type])
 
@@ -106,7 +108,7 @@ def test_a_missing_or_stale_read_index_is_rebuilt(fresh_settings, embedder, tmp_
     paths = Store(fresh_settings).paths
     shutil.rmtree(paths.read)  # as an index of an earlier version
     hits = Retriever(fresh_settings, embedder=embedder).search("zorgplicht", k=3)
-    assert hits and hits[0].meta["doc_id"] == "a.txt"
+    assert hits and hits[0].record.doc_id == "a.txt"
     assert paths.read.exists()
     (docs / "b.txt").write_text("Het samenwerkingsverband verdeelt de middelen.", encoding="utf-8")
     ingest([docs], settings=fresh_settings, embedder=embedder)
@@ -118,7 +120,7 @@ def test_a_rebuild_in_pages_gives_the_same_indexes_with_the_same_rows(corpus_set
     """The derived indexes are rebuilt a page at a time (a million chunks never sit in memory);
     BM25 and the read index share their row order, so search maps BM25 rows to ids through
     the read index and no process loads every id."""
-    import kb.store as store_module
+    import kb.index.store as store_module
 
     copy = tmp_path / "kb"
     shutil.copytree(corpus_settings.home, copy)
@@ -204,7 +206,7 @@ def test_read_ahead_is_bounded_and_stops_when_closed(tmp_path, monkeypatch):
 
 
 def test_the_model_loads_only_when_a_file_changed(corpus_settings, monkeypatch):
-    import kb.embedding as embedding
+    import kb.encoder.embedding as embedding
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded for an index that is up to date")

@@ -16,8 +16,8 @@ import pytest
 
 from kb import api
 from kb.config import PROJECT_ROOT
-from kb.layout import active, write_lock
-from kb.store import Store
+from kb.index.layout import active, write_lock
+from kb.index.store import Store
 
 PINGUIN = "# Notities\n\nDe pinguinregeling geeft elke leerling een vaste contactpersoon op school.\n"
 ZEBRA = "# Zebra\n\nHet zebraprotocol regelt dat ouders binnen twee weken een gesprek krijgen.\n"
@@ -47,10 +47,10 @@ def test_a_document_whose_name_starts_with_an_underscore_stays_in_the_index(fres
 
 
 def test_a_second_writer_waits_and_then_stops_with_a_message(fresh_settings):
-    from kb.layout import IndexBusyError
+    from kb.index.layout import IndexBusyError
 
     script = (
-        "import sys, time; from kb.config import Settings; from kb.layout import write_lock\n"
+        "import sys, time; from kb.config import Settings; from kb.index.layout import write_lock\n"
         "with write_lock(Settings.from_env(home=sys.argv[1])):\n"
         "    print('held', flush=True); time.sleep(30)\n"
     )
@@ -193,7 +193,7 @@ def test_a_failed_rebuild_leaves_the_old_index_in_use(any_fresh_settings, embedd
     found = api.search("pinguinregeling", settings=any_fresh_settings)
     assert found and found[0].source == "pinguin.txt"
     if any_fresh_settings.server:  # the abandoned generation's collections are gone from the server
-        from kb.remote import generations
+        from kb.index.remote import generations
 
         assert generations(any_fresh_settings) == [before.generation]
     else:

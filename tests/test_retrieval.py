@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from kb import text
+from kb.answer.question import analyse, is_followup
 from kb.api import get_retriever, search
-from kb.glossary import find_terms, load_glossary
-from kb.question import analyse, is_followup
+from kb.retrieval.glossary import find_terms, load_glossary
+from kb.retrieval.thesaurus import expand
 from kb.text import analyze, compound_parts
-from kb.thesaurus import expand
 
 
 def test_compounds_are_split_into_known_dutch_words():

@@ -14,9 +14,9 @@ from conftest import server_settings
 from kb import api
 from kb.config import Settings
 from kb.errors import KBError
-from kb.indexer import ingest
-from kb.layout import active
-from kb.store import Store
+from kb.index.indexer import ingest
+from kb.index.layout import active
+from kb.index.store import Store
 
 ZORG = (
     "De zorgplicht houdt in dat het schoolbestuur een passende plek biedt aan elke leerling die extra "
@@ -104,7 +104,7 @@ def test_a_document_one_process_ingests_is_found_by_another_without_restart(chro
 
 
 def test_a_rebuild_makes_a_new_generation_and_drops_the_old_one(chroma_server, embedder, tmp_path):
-    from kb import remote
+    from kb.index import remote
 
     settings = server_settings(chroma_server, home=tmp_path / "kb")
     docs = _docs(tmp_path, zorg=ZORG, kraan=KRAAN)
@@ -118,8 +118,8 @@ def test_a_rebuild_makes_a_new_generation_and_drops_the_old_one(chroma_server, e
 
 
 def test_doctor_checks_an_index_in_the_server_and_removes_an_abandoned_rebuild(chroma_server, embedder, tmp_path):
-    from kb import remote
-    from kb.doctor import check
+    from kb.index import remote
+    from kb.index.doctor import check
 
     settings = server_settings(chroma_server, home=tmp_path / "kb")
     assert not check(settings).healthy, "no index yet"
@@ -134,7 +134,7 @@ def test_doctor_checks_an_index_in_the_server_and_removes_an_abandoned_rebuild(c
 
 
 def test_an_index_moves_to_the_server_and_back_without_reembedding(chroma_server, embedder, tmp_path):
-    from kb.transfer import copy_index
+    from kb.index.transfer import copy_index
 
     embedded = Settings.from_env(home=tmp_path / "emb")
     assert ingest([_docs(tmp_path, zorg=ZORG, kraan=KRAAN)], settings=embedded, embedder=embedder).ok
@@ -234,7 +234,7 @@ def test_a_running_process_sees_what_another_process_ingested(chroma_server, emb
 HOLDER = """
 import sys, time
 from kb.config import Settings
-from kb.layout import write_lock
+from kb.index.layout import write_lock
 with write_lock(Settings.from_env()):
     print("held", flush=True)
     time.sleep(600)
@@ -253,7 +253,7 @@ def test_one_writer_at_a_time_on_a_server_from_any_machine(chroma_server, embedd
     from conftest import environment
 
     from kb.errors import IndexBusyError
-    from kb.layout import write_lock
+    from kb.index.layout import write_lock
 
     here = server_settings(chroma_server, home=tmp_path / "here", lock_ttl=2.0)
     there = server_settings(chroma_server, home=tmp_path / "there", collection=here.collection)

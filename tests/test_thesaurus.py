@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kb.thesaurus import THESAURUS_FILE, expand, load_thesaurus
+from kb.retrieval.thesaurus import THESAURUS_FILE, expand, load_thesaurus
 
 
 @pytest.mark.parametrize(

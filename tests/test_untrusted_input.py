@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from kb import api
 from kb.cli import main as cli
 from kb.cli import terminal_safe
-from kb.layout import active
-from kb.store import Store
+from kb.index.layout import active
+from kb.index.store import Store
 from kb.uploads import add_files
 
 PINGUIN = "# Notities\n\nDe pinguinregeling geeft elke leerling een vaste contactpersoon op school.\n"
@@ -159,7 +159,7 @@ def test_the_default_settings_make_no_network_connection(corpus_settings, embedd
 
 
 def test_paths_of_the_index_do_not_depend_on_file_names(fresh_settings):
-    from kb.store import doc_file
+    from kb.index.store import doc_file
 
     assert doc_file("rapport 2020.txt") != doc_file("rapport_2020.txt")
     assert Path(doc_file("../../etc/passwd")).name == doc_file("../../etc/passwd")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import api
-from kb import passages as P
-from kb.compose import ABSTAIN_TEXT
-from kb.present import GLOSSARY_EXTRA, PARENT_TAIL
+from kb.answer.compose import ABSTAIN_TEXT
+from kb.answer.present import GLOSSARY_EXTRA, PARENT_TAIL
 from kb.results import Answer
+from ui import passages as P
 from ui import state
 from ui.widgets import esc, note, passage_card, source_card
 

@@ -6,8 +6,8 @@ import re
 
 import streamlit as st
 
-from kb import passages as P
-from kb.glossary import load_glossary
+from kb.retrieval.glossary import load_glossary
+from ui import passages as P
 from ui import state
 from ui.widgets import esc, passage_card
 

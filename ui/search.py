@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import passages as P
+from ui import passages as P
 from ui import state
 from ui.widgets import note, passage_card
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from kb import passages as P
+from ingest.loaders import format_names, upload_types
 from kb.uploads import add_files
+from ui import passages as P
 from ui import state
 from ui.widgets import doc_type, esc, note, open_in_reader
 
@@ -79,13 +80,13 @@ def reader() -> None:
 def upload() -> None:
     messages = st.session_state.get("upload_meldingen", [])  # the result of the last upload
     with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages)):
-        st.caption("PDF-, tekst- en Markdown-bestanden. Ze worden alleen aan deze kennisbank toegevoegd.")
+        st.caption(f"Bestanden in {format_names()}. Ze worden alleen aan deze kennisbank toegevoegd.")
         for ok, message in messages:
             (st.success if ok else st.error)(message)
         n = st.session_state.get("upload_n", 0)
         files = st.file_uploader(
             "Kies bestanden",
-            type=["pdf", "txt", "md"],
+            type=upload_types(),
             accept_multiple_files=True,
             key=f"upload-{n}",
             max_upload_size=max(1, int(state.settings().max_file_mb)),

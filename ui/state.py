@@ -22,7 +22,7 @@ def settings() -> Settings:
 
 
 def index_stamp() -> str:
-    from kb.layout import stamp
+    from kb.index.layout import stamp
 
     name, mtime = stamp(settings())
     return f"{name}:{mtime}"
@@ -61,7 +61,7 @@ def ingest_progress(bar):
 
 def load_model(bar) -> None:
     """Load the embedding model with its steps on ``bar`` (the first start converts it once)."""
-    from kb.embedding import load_embedder
+    from kb.encoder.embedding import load_embedder
 
     load_embedder(settings(), progress=lambda message: bar.progress(0.0, text=message))
 

@@ -6,16 +6,18 @@ import html
 
 import streamlit as st
 
-from kb import passages as P
+from ingest.loaders import FORMATS
 from kb.results import Citation, Passage
+from ui import passages as P
 from ui import state
 
-TABS = [
-    ":material/chat: Vraag het",
-    ":material/search: Zoeken",
-    ":material/menu_book: Bronnen",
-    ":material/dictionary: Begrippenlijst",
-]
+#: the app's tabs by key, in the order shown; a new tab is one line here and one block in app.py
+TABS = {
+    "chat": ":material/chat: Vraag het",
+    "search": ":material/search: Zoeken",
+    "sources": ":material/menu_book: Bronnen",
+    "terms": ":material/dictionary: Begrippenlijst",
+}
 
 CSS = """<style>
 .kb-answer p, .kb-answer ul {margin: 0 0 .5rem 0}
@@ -37,8 +39,18 @@ mark {background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px}
 [data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}
 [data-testid="stFileUploaderDropzone"] button p::after {content: "Bestanden kiezen"; font-size: .875rem}
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {
-    content: "of sleep ze hierheen · PDF, TXT of MD · hoogstens 50 MB per bestand"; font-size: .8rem}
+    content: "of sleep ze hierheen · @FORMATS@ · hoogstens @MAX_MB@ MB per bestand"; font-size: .8rem}
 </style>"""
+
+
+def page_css() -> str:
+    """The page's style, with the upload limit and the formats as this installation has them."""
+    limit = state.settings().max_file_mb
+    return CSS.replace("@FORMATS@", " of ".join(f.name.split(" ")[0] for f in FORMATS)).replace(
+        "@MAX_MB@", f"{limit:g}"
+    )
+
+
 DUTCH = '<script>document.documentElement.lang = "nl";</script>'  # for screen readers and translation prompts
 
 
@@ -64,7 +76,7 @@ def open_in_reader(doc_id: str, text: str = "", quotes: list[str] | None = None)
     """Button callback: switch to the Bronnen tab at the passage ``text`` of ``doc_id``."""
     blocks = state.doc_blocks(doc_id)
     span = P.locate(blocks, text) if text else None
-    st.session_state.tab = TABS[2]
+    st.session_state.tab = TABS["sources"]
     st.session_state.lezer_doc = doc_id
     st.session_state.lezer_doel = span
     st.session_state.lezer_quotes = quotes or []

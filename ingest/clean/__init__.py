@@ -17,8 +17,8 @@ its passes repair:
 5. **Document** (:mod:`~ingest.clean.drops`, :mod:`~ingest.clean.dedupe`): colophons,
    captions, repeats, teasers, pull quotes and emptied headings removed.
 
-The word repairs consult :mod:`~ingest.clean.lexicon`; set ``TRACE`` to a list to see
-them (``ingest.clean.TRACE = []``, then clean, then read ``ingest.clean.TRACE``).
+The word repairs consult :mod:`~ingest.clean.lexicon`; set ``lexicon.TRACE`` to a list to
+see them (``lexicon.TRACE = []``, then clean, then read ``lexicon.TRACE``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,6 @@ from ingest.clean.units import cut_units, drop_figure_labels, mark_lost_bullets
 from ingest.types import Block, Page
 
 __all__ = ["clean_pages", "clean_text"]
-
-#: when a list, word-level repairs are recorded here as (rule, before, after) for inspection
-TRACE: list[tuple[str, str, str]] | None = None
 
 #: the passes of :func:`clean_pages`, in order; each reads and rewrites the one draft
 PIPELINE: tuple[Callable[[Draft], None], ...] = (

@@ -5,13 +5,13 @@ word's frequency on the Zipf scale (0.0 when wordfreq does not know it), ``zipf_
 same in English, and ``compound_known`` also accepts Dutch compounds of known parts
 ("samenwerkingsverband"). The lists load lazily, once.
 
-``trace(rule, before, after)`` returns ``after``; when ``ingest.clean.TRACE`` is a list it
+``trace(rule, before, after)`` returns ``after``; when ``lexicon.TRACE`` is a list it
 also records the repair there, so you can see what the word passes changed::
 
-    import ingest.clean
-    ingest.clean.TRACE = []
-    ingest.clean.clean_text("De wet is geévalueerd.")
-    ingest.clean.TRACE  # [('ocr', 'geévalueerd', 'geëvalueerd')]
+    from ingest.clean import clean_text, lexicon
+    lexicon.TRACE = []
+    clean_text("De wet is geévalueerd.")
+    lexicon.TRACE  # [('ocr', 'geévalueerd', 'geëvalueerd')]
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ _FREQ_EN: dict[str, float] | None = None
 
 _LINKERS = ("s", "e", "en", "er")
 
+#: set to a list to record every word repair as (rule, before, after)
+TRACE: list[tuple[str, str, str]] | None = None
+
 
 def trace(rule: str, before: str, after: str) -> str:
-    """Return ``after``; record the repair in ``ingest.clean.TRACE`` when that is a list."""
-    from ingest import clean  # the hook is set on the package: ``ingest.clean.TRACE = []``
-
-    if clean.TRACE is not None and before != after:
-        clean.TRACE.append((rule, before, after))
+    """Return ``after``; record the repair in ``TRACE`` when that is a list."""
+    if TRACE is not None and before != after:
+        TRACE.append((rule, before, after))
     return after
 
 

@@ -1,0 +1,164 @@
+"""From a question to an answer whose every sentence is backed by a cited passage.
+
+:func:`answer_question` is what :func:`kb.ask` runs:
+
+1. analyse the question (language, kind, follow-up: :mod:`kb.answer.question`);
+2. :func:`gather`: widen the words (:mod:`kb.retrieval.thesaurus`), retrieve a pool of passages
+   (hybrid), score their sentences (:mod:`kb.answer.features` + the fitted sentence ranker),
+   re-rank the passages by their sentences, and weigh the evidence (:mod:`kb.answer.abstain`);
+3. decide: answer, or abstain — with a partial answer ("De bronnen zeggen niet …; wel:
+   …") when a related fact is there;
+4. compose the cited answer (:mod:`kb.answer.compose`), or let a configured language model
+   write it (checked afterwards), and shape it for the persona (:mod:`kb.answer.present`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.answer import compose
+from kb.answer.abstain import Evidence, gather_evidence
+from kb.answer.features import Candidate, candidates, passage_features
+from kb.answer.present import PERSONAS, present
+from kb.answer.question import Question, analyse
+from kb.config import Settings
+from kb.models import load_model
+from kb.results import Answer, Term
+from kb.retrieval.glossary import find_terms
+from kb.retrieval.retrieve import RRF_K, Hit, Retriever
+from kb.retrieval.thesaurus import Expansion, expand
+
+POOL = 20  # passages retrieved, scored and re-ranked
+SHOWN = 10  # passages reported as retrieved
+NEARBY = 3  # passages shown with an abstention
+
+
+@dataclass
+class Gathered:
+    """Everything the decision and the composition use (and what ``eval.fit`` learns from)."""
+
+    question: Question
+    expansion: Expansion  # of the whole query (with a follow-up's context)
+    asked: Expansion  # of the user's own words
+    hits: list[Hit]
+    candidates: list[Candidate]
+    evidence: Evidence
+    passage_features: list[dict] = field(default_factory=list)  # per hit, before re-ranking
+
+
+def gather(
+    retriever: Retriever,
+    question: Question,
+    filters=None,
+    retrieval_mode: str = "hybrid",
+    glossary: bool = True,
+    models: bool = True,
+) -> Gathered:
+    """Retrieve, score and weigh; ``models=False`` leaves the fitted models out (for fitting)."""
+    expansion = expand(question.query, question.language) if glossary else Expansion(question.query, (), ())
+    asked = expand(question.asked, question.language) if glossary else Expansion(question.asked, (), ())
+    vector = retriever.embed(question.query) if retrieval_mode != "bm25" else None
+    hits = retriever.search(
+        question.query, k=POOL, filters=filters, mode=retrieval_mode, lexical_query=expansion.query, vector=vector
+    )
+    # English words never occur in the Dutch passages: sentences are scored on their Dutch translations
+    dutch = (lambda e: " ".join(e.terms)) if question.language == "en" else (lambda e: e.query)
+    cands = candidates(question, hits, retriever.lexical.idf, dutch(expansion), dutch(asked), vector, POOL)
+    pfeatures: list[dict] = []
+    if models and cands:
+        ranker = load_model("sentence_ranker")
+        probs = ranker.probability(np.array([[c.features[f] for f in ranker.features] for c in cands]))
+        for c, p in zip(cands, probs):
+            c.score = float(p)
+    if hits:
+        pfeatures = passage_features(hits, cands, RRF_K)
+        if models:
+            hits, cands, pfeatures = _rerank(hits, cands, pfeatures)
+    evidence = gather_evidence(question, hits, cands, retriever.lexical, list(asked.terms))
+    if models:
+        judge = load_model("abstention")
+        evidence.probability = float(judge.probability(evidence.vector())[0])
+    return Gathered(question, expansion, asked, hits, cands, evidence, pfeatures)
+
+
+def _rerank(hits: list[Hit], cands: list[Candidate], pfeatures: list[dict]):
+    """Order the passages by the passage model (fused rank and how well their sentences answer)."""
+    model = load_model("passage_ranker")
+    scores = model.logit(np.array([[f[name] for name in model.features] for f in pfeatures]))
+    order = sorted(range(len(hits)), key=lambda i: -scores[i])
+    new_index = {old: new for new, old in enumerate(order)}
+    for c in cands:
+        c.hit_index = new_index[c.hit_index]
+    return [hits[i] for i in order], cands, [pfeatures[i] for i in order]
+
+
+def abstains(g: Gathered) -> bool:
+    return not g.candidates or g.evidence.probability >= load_model("abstention").threshold
+
+
+def answer_question(
+    retriever: Retriever,
+    question: str,
+    history: list[dict] | None = None,
+    persona: str | None = None,
+    filters=None,
+    settings: Settings | None = None,
+    on_token: Callable[[str], None] | None = None,
+    use_llm: bool | None = None,
+    retrieval_mode: str = "hybrid",
+    glossary: bool = True,
+) -> Answer:
+    """Answer ``question``; ``retrieval_mode`` and ``glossary`` exist for ablations."""
+    settings = settings or retriever.settings
+    t0 = time.perf_counter()
+    q = analyse(question, history)
+    persona = persona if persona in PERSONAS else None
+    result = Answer(question=question, persona=persona, notice=q.notice, kind=q.kind, query=q.query)
+    if q.empty:
+        result.answer, result.notice = q.notice or "", None
+        return result
+    result.terms = [Term(t.term, t.full, t.uitleg) for t in find_terms(q.query)]
+
+    g = gather(retriever, q, filters, retrieval_mode, glossary)
+    result.retrieved = [h.passage(i + 1) for i, h in enumerate(g.hits[:SHOWN])]
+    result.searched_also = list(g.expansion.shown)
+    result.evidence = g.evidence.to_dict()
+    limits = compose.Limits.from_params(load_model("sentence_ranker").params)
+
+    if abstains(g):
+        _abstain(result, g, limits)
+    else:
+        llm_wanted = bool(settings.llm_base_url and settings.llm_model) if use_llm is None else use_llm
+        from kb.answer.llm import generative_answer
+
+        if not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
+            chosen = compose.choose(q, g.candidates, limits)
+            result.citations, lines = compose.cite(g.hits, chosen)
+            result.abstained = False
+            present(result, lines, compose.answer_text(lines), q.asked, q.subject)
+        else:
+            present(result, None, result.answer, q.asked, q.subject)
+    result.seconds = round(time.perf_counter() - t0, 4)
+    return result
+
+
+def _abstain(result: Answer, g: Gathered, limits: compose.Limits) -> None:
+    """A partial answer when a related fact is there, else the abstention with what was nearby."""
+    q, reasons = g.question, g.evidence.reasons
+    result.abstained = True
+    result.nearby = result.retrieved[:NEARBY]
+    partial_min = float(load_model("abstention").params.get("partial_min", 0.5))
+    best = max(g.candidates, key=lambda c: c.score, default=None)
+    if best is not None and best.score >= partial_min:
+        chosen = compose.choose(
+            q, g.candidates, compose.Limits(max_sentences=2, add_min=partial_min, list_items=limits.list_items)
+        )
+        result.citations, lines = compose.cite(g.hits, chosen)
+        result.partial = True
+        present(result, None, compose.partial_text(q, reasons, lines), q.asked)
+    else:
+        present(result, None, compose.abstention_text(reasons, result.nearby), q.asked)
