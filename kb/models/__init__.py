@@ -17,6 +17,17 @@ from pathlib import Path
 import numpy as np
 
 MODELS_DIR = Path(__file__).resolve().parent
+#: the fine-tuned transformer layers of e5-small (``python -m eval.train_reader``) and their card
+READER_LAYERS = MODELS_DIR / "reader_layers.npz"
+READER_CARD = MODELS_DIR / "reader.json"
+
+
+@cache
+def reader_tag() -> str | None:
+    """The shipped fine-tuned layers' tag (a hash of the file, from their card), or None."""
+    if not (READER_LAYERS.is_file() and READER_CARD.is_file()):
+        return None
+    return json.loads(READER_CARD.read_text(encoding="utf-8")).get("tag") or None
 
 
 @dataclass(frozen=True)
