@@ -8,6 +8,7 @@ reader), ``ui.glossary`` (Begrippenlijst), with shared state and widgets in
 
 from __future__ import annotations
 
+import re
 import time
 
 import streamlit as st
@@ -21,6 +22,20 @@ from ui.widgets import DUTCH, TABS, page_css
 
 st.set_page_config(page_title="Kennisbank Passend Onderwijs", page_icon="📚")
 PERSONAS = {"ouder": "Ouder of verzorger", "leraar": "Leraar of schoolteam", "trainer": "Trainer of opleider"}
+
+
+def persona_of(value: str | None) -> str | None:
+    """The persona a link names (``?rol=``), by its key or its label, in any case; None when unknown."""
+    wanted = " ".join(str(value or "").split()).casefold()
+    return next((key for key, label in PERSONAS.items() if wanted in (key, label.casefold())), None)
+
+
+def unknown_persona(value: str | None) -> str:
+    shown = re.sub(r"[^\w .-]", "", str(value or ""))[:40]
+    return (
+        f"De rol ‘{shown}’ uit de link bestaat niet; kies hieronder wie u bent. "
+        f"Een link kan ?rol={', ?rol='.join(PERSONAS)} gebruiken."
+    )
 
 
 def new_conversation() -> None:
@@ -57,6 +72,12 @@ if not valid_id(conversation):
 with st.sidebar:
     st.title(":material/school: Kennisbank Passend Onderwijs")
     st.caption("Antwoorden uit onderzoek en handreikingen over passend onderwijs — altijd met de bron erbij.")
+    if "rol" not in st.session_state and st.query_params.get("rol"):  # a link: ?rol=trainer or ?rol=<label>
+        linked = persona_of(st.query_params.get("rol"))
+        if linked is None:
+            st.warning(unknown_persona(st.query_params.get("rol")), icon=":material/person_alert:")
+        else:
+            st.session_state["rol"] = linked
     persona = st.radio(
         "Ik ben…",
         list(PERSONAS),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eval import readability
+
 # floor name → (section of the summary, key, comparison)
 CHECKS = {
     "hit@5": ("retrieval", "hit@5", "min"),
@@ -17,6 +19,8 @@ CHECKS = {
     "abstain_recall": ("abstention", "abstain_recall", "min"),
     "wrong_refusals": ("abstention", "wrong_refusals", "max"),
     "citations_verbatim": ("answers", "citations_verbatim", "min"),
+    # readability over every answer of the split: each count at most this many (eval/readability.py)
+    **{f"readability_{k}": ("readability", k, "max") for k in readability.COUNTS},
 }
 
 

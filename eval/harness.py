@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval import readability
 from eval.gold import TYPES, load_gold
 from eval.metrics import (
     abstention_scores,
@@ -77,7 +78,7 @@ def retrieval_scores(relevance: list[bool]) -> dict:
     }
 
 
-def score_item(item: dict, result: Answer, seconds: float) -> dict:
+def score_item(item: dict, result: Answer, seconds: float, previous: Answer | None = None, known=None) -> dict:
     """One row of the report: what the pipeline did with one gold item, scored."""
     answerable = item["type"] != "unanswerable"
     quotes = gold_quotes(item)
@@ -108,6 +109,7 @@ def score_item(item: dict, result: Answer, seconds: float) -> dict:
         "citation_support": float(any(is_relevant(c.text, quotes) for c in citations)) if answered else None,
         "citations": len(citations),
         "citations_verbatim": sum(all(q in c.text for q in c.quotes) and bool(c.quotes) for c in citations),
+        "readability": readability.check(result, previous, known),
     }
     row.update(retrieval_scores(relevance) if answerable else dict.fromkeys(RETRIEVAL))
     return row
@@ -136,18 +138,20 @@ def run_items(
         )
 
     ask(WARMUP_QUESTION)  # the first call builds lazy state; keep it out of the latencies
-    context_answers: dict[str, str] = {}
+    context_answers: dict[str, Answer] = {}
     rows = []
+    known = retriever.lexical.knows
     for item in tqdm(items, desc=f"{desc:<18}", unit=" vraag", file=sys.stderr, disable=not progress):
-        history = None
+        history, previous = None, None
         ctx = item.get("context_question")
         if ctx:
             if ctx not in context_answers:
-                context_answers[ctx] = ask(ctx, persona=item.get("persona")).answer
-            history = [{"role": "user", "content": ctx}, {"role": "assistant", "content": context_answers[ctx]}]
+                context_answers[ctx] = ask(ctx, persona=item.get("persona"))
+            previous = context_answers[ctx]
+            history = [{"role": "user", "content": ctx}, {"role": "assistant", "content": previous.answer}]
         t0 = time.perf_counter()
         result = ask(item["question"], history, item.get("persona"))
-        rows.append(score_item(item, result, time.perf_counter() - t0))
+        rows.append(score_item(item, result, time.perf_counter() - t0, previous, known))
     return rows
 
 
@@ -179,6 +183,7 @@ def summarise(rows: list[dict]) -> dict:
         },
         "abstention": abstention_scores(rows),
         "latency": {"p50": percentile(seconds, 50), "p95": percentile(seconds, 95), "max": max(seconds, default=0.0)},
+        "readability": readability.total(rows),
         "per_type": per_type,
     }
 

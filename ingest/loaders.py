@@ -43,8 +43,9 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_file(path: str | Path, max_bytes: int | None = None) -> Document:
-    """Read one supported file; raise :class:`LoadError` if it cannot be used (or is over ``max_bytes``)."""
+def load_file(path: str | Path, max_bytes: int | None = None, max_pages: int | None = None) -> Document:
+    """Read one supported file; raise :class:`LoadError` if it cannot be used (or is over
+    ``max_bytes``, or has more than ``max_pages`` pages: counted before any page is read)."""
     path = Path(path)
     fmt = format_of(path)
     if fmt is None:
@@ -62,7 +63,7 @@ def load_file(path: str | Path, max_bytes: int | None = None) -> Document:
         raise LoadError(path, f"bestand kan niet worden gelezen ({e.strerror})") from e
     if not data.strip():
         raise LoadError(path, "het bestand is leeg")
-    pages, meta = fmt.load(path, data)
+    pages, meta = fmt.load(path, data, max_pages)
     return Document(
         doc_id=path.name,
         path=str(path),
@@ -175,26 +176,33 @@ def _open_pdf(path: Path):
     return reader
 
 
-def load_text_file(path: Path, data: bytes) -> tuple[list[Page], dict]:
+def load_text_file(path: Path, data: bytes, max_pages: int | None = None) -> tuple[list[Page], dict]:
     """A .txt or .md file: one page without a number, no metadata."""
     return [Page(None, _decode_text(path, data))], {}
 
 
-def load_pdf_file(path: Path, data: bytes) -> tuple[list[Page], dict]:
-    """A PDF: its pages and its metadata (title, author, year)."""
+def load_pdf_file(path: Path, data: bytes, max_pages: int | None = None) -> tuple[list[Page], dict]:
+    """A PDF: its pages and its metadata (title, author, year); refused when it has more
+    than ``max_pages`` pages (a PDF bomb repeats one small page thousands of times)."""
     if b"%PDF-" not in data[:1024]:
         raise LoadError(
             path,
             "dit bestand heet .pdf maar is geen PDF (de inhoud begint niet als een PDF); "
             "exporteer het document opnieuw als PDF",
         )
-    return _load_pdf(path)
+    return _load_pdf(path, max_pages)
 
 
-def _load_pdf(path: Path) -> tuple[list[Page], dict]:
+def _load_pdf(path: Path, max_pages: int | None = None) -> tuple[list[Page], dict]:
     reader = _open_pdf(path)
     pages: list[Page] = []
     try:
+        if max_pages and max_pages > 0 and (count := len(reader.pages)) > max_pages:
+            raise LoadError(
+                path,
+                f"de PDF heeft {count} pagina's; de grens is {max_pages} pagina's per bestand "
+                "(in te stellen met KB_MAX_PAGES); splits het document of verhoog de grens",
+            )
         for number, page in enumerate(reader.pages, start=1):
             pages.append(Page(number, page.extract_text() or ""))
     except LoadError:
@@ -221,16 +229,31 @@ def _pdf_metadata(reader) -> dict:
     except Exception:
         return {}
     meta: dict = {}
-    title = (info.get("/Title") or "").strip()
-    author = (info.get("/Author") or "").strip()
+    title, author = _info_text(info, "/Title"), _info_text(info, "/Author")
     if title:
         meta["title"] = title
     if author:
         meta["author"] = author
-    created = str(info.get("/CreationDate") or "")
+    created = _info_text(info, "/CreationDate")
     if created.startswith("D:") and created[2:6].isdigit():
         meta["year"] = int(created[2:6])
     return meta
+
+
+def _info_text(info, key: str) -> str:
+    """One entry of a PDF's document information as text; "" when it is missing or unusable.
+
+    The entries are meant to be text strings, but a PDF may hold a number, a name, an array
+    or a reference to nothing there: that is metadata we do without, not a broken file."""
+    try:
+        value = info.get(key)
+        if hasattr(value, "get_object"):
+            value = value.get_object()
+    except Exception:
+        return ""
+    if value is None or isinstance(value, (dict, list, tuple, bytes)):
+        return ""
+    return str(value).strip()
 
 
 # -- the registry: a new format is one loader function above and one line in FORMATS --
@@ -242,7 +265,8 @@ class FileFormat:
     suffixes: tuple[str, ...]  # lower case, with the dot
     name: str  # how the app and the CLI name it, in Dutch
     paged: bool  # whether the file has pages (page numbers are cited)
-    load: Callable[[Path, bytes], tuple[list[Page], dict]]  # (path, bytes) -> (pages, metadata)
+    # (path, bytes, max_pages) -> (pages, metadata); a paged format refuses more than max_pages pages
+    load: Callable[[Path, bytes, int | None], tuple[list[Page], dict]]
 
 
 FORMATS: tuple[FileFormat, ...] = (

@@ -32,6 +32,9 @@ class Block:
     ``raw`` is the text as it stood in the file before cleaning, kept for display.
     ``page`` is the 1-based PDF page the block starts on (None for .txt/.md).
     ``level`` is the heading level (1 = top) for headings, 0 otherwise.
+    ``notes`` are the footnotes whose marker stood in this block (marker → note text), and
+    ``note_at`` where each marker stood: the offset in ``text`` just after the marked word,
+    inside the sentence that carries it.
     """
 
     kind: str  # "heading" | "paragraph" | "list"
@@ -39,6 +42,8 @@ class Block:
     raw: str = ""
     page: int | None = None
     level: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
+    note_at: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,10 +61,16 @@ class Chunk:
     page_end: int | None = None
     meta: dict = field(default_factory=dict)  # title, year, doc_type, sectors, ...
     sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each sentence in text
+    notes: dict[str, str] = field(default_factory=dict)  # footnotes: marker → note text
+    note_at: dict[str, int] = field(default_factory=dict)  # marker → offset in text (inside its sentence)
+    story: str = ""  # the story or contribution the passage belongs to (its title), when known
+    speaker: str = ""  # who says it: a byline ("Rob Spardiaans, directeur SWV De Meijerij") or the author
 
     @property
     def embed_text(self) -> str:
-        return f"{self.header}\n{self.text}" if self.header else self.text
+        """The header, the text and its footnotes: what is embedded (the sentence spans stay put)."""
+        text = f"{self.header}\n{self.text}" if self.header else self.text
+        return "\n".join([text, *self.notes.values()]) if self.notes else text
 
     @property
     def embed_spans(self) -> list[tuple[int, int]]:

@@ -12,7 +12,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from kb.config import Settings
-from kb.results import Answer, Passage, SourceDocument
+from kb.errors import KBError
+from kb.results import Answer, Passage, SearchResults, SourceDocument
 
 if TYPE_CHECKING:  # imported when used: a query needs neither the ingest pipeline nor Chroma
     from kb.index.indexer import IngestReport
@@ -119,19 +120,96 @@ def document_blocks(doc_id: str, settings: Settings | None = None) -> list[dict]
     return get_retriever(settings).store.read_blocks(doc_id)
 
 
+class FilterError(KBError, ValueError):
+    """Filters or a number of results that cannot be used; the message says which and why."""
+
+
+# other names the filters accept for a key (see kb.retrieval.retrieve.Filters.from_any)
+FILTER_ALIASES = {
+    "doc": "docs",
+    "doc_type": "doc_types",
+    "type": "doc_types",
+    "sector": "sectors",
+    "speaker": "speakers",
+}
+
+
+def check_filters(filters):
+    """``filters`` as given, once checked: a dict with known keys and values of the right kind
+    (or None, or a ``Filters``). A key that is not a filter (``{"year": 2016}``) or a value that
+    is not one (``{"years": ["abc"]}``) is a :class:`FilterError`, never silently ignored."""
+    if filters is None:
+        return None
+    from dataclasses import fields
+
+    from kb.retrieval.retrieve import Filters
+
+    if isinstance(filters, Filters):
+        return filters
+    names = [f.name for f in fields(Filters)]
+    aliases = {alias: name for alias, name in FILTER_ALIASES.items() if name in names}
+    allowed = ", ".join(names)
+    if not isinstance(filters, dict):
+        raise FilterError(f"filters moeten een woordenboek zijn, zoals {{'years': [2016]}}; de sleutels zijn {allowed}")
+    unknown = [repr(key) for key in filters if key not in names and key not in aliases]
+    if unknown:
+        raise FilterError(f"onbekend filter {', '.join(unknown)}; toegestaan zijn: {allowed}")
+    for key, value in filters.items():
+        name = aliases.get(key, key)
+        if name == "years":
+            values = [] if value is None or value == "" else [value] if isinstance(value, str) else value
+            if not isinstance(values, (list, tuple, set)) or not all(_year(v) for v in values):
+                raise FilterError(
+                    f"filter '{key}' moet een lijst van jaartallen zijn, zoals [2016, 2020], niet {_shown(value)}"
+                )
+        elif name in ("year_from", "year_to"):
+            if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
+                raise FilterError(f"filter '{key}' moet een jaartal zijn, zoals 2016, niet {_shown(value)}")
+        elif value is not None and not isinstance(value, str) and not _texts(value):
+            raise FilterError(f"filter '{key}' moet tekst of een lijst van teksten zijn, niet {_shown(value)}")
+    try:
+        Filters.from_any(filters)
+    except (TypeError, ValueError) as e:
+        raise FilterError(f"filters niet bruikbaar ({e}); toegestaan zijn: {allowed}") from None
+    return filters
+
+
+def _texts(value) -> bool:
+    return isinstance(value, (list, tuple, set)) and all(isinstance(v, str) for v in value)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _year(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
+
+
 def search(query: str, k: int = 10, filters=None, settings: Settings | None = None) -> list[Passage]:
     """The ``k`` best passages for ``query`` (fewer when fewer match; see ``kb search --json``)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise FilterError(f"het aantal resultaten (k) moet een geheel getal van minstens 1 zijn, niet {_shown(k)}")
+    check_filters(filters)
     query = (query or "").strip()
     if not query:
         return []
     _warm_up(settings)
     from kb.retrieval.thesaurus import expand
 
-    hits = get_retriever(settings).search(query, k=k, filters=filters, lexical_query=expand(query).query)
+    retriever = get_retriever(settings)
+    fixed = retriever.correct(query)  # words the index does not know, corrected to words it does
+    query = fixed.query
+    hits = retriever.search(query, k=k, filters=filters, lexical_query=expand(query).query)
     # a passage matches when it has a query word, or is about as close in meaning as the best one
     best = max((h.dense for h in hits), default=0.0)
     hits = [h for h in hits if h.lexical > 0 or h.dense >= best - SEARCH_DENSE_MARGIN]
-    return [h.passage(i + 1) for i, h in enumerate(hits)]
+    return SearchResults([h.passage(i + 1) for i, h in enumerate(hits)], query if fixed.changed else "")
 
 
 def ask(
@@ -149,6 +227,7 @@ def ask(
     """
     from kb.answer.question import analyse
 
+    check_filters(filters)
     if analyse(question).empty:  # no retrieval (and no model load) needed
         return Answer(question=question or "", answer=analyse(question).notice or "", persona=persona)
     _warm_up(settings)

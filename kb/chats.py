@@ -19,10 +19,12 @@ from contextlib import closing
 from pathlib import Path
 
 from kb.config import Settings
+from kb.errors import KBError
 from kb.results import Answer
 
 DB_NAME = "gesprekken.sqlite3"
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"[0-9a-f]{32}")
+MAX_TURNS = 200  # a conversation keeps its last turns; older ones are dropped (their feedback stays)
 
 FEEDBACK_FIELDS = (
     "id",
@@ -74,7 +76,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 
 def valid_id(value: str | None) -> bool:
-    return bool(value) and bool(_ID.match(value or ""))
+    """A conversation id: exactly 32 hex digits (nothing before or after, not even a newline)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def new_id() -> str:
@@ -82,10 +85,15 @@ def new_id() -> str:
 
 
 class ChatStore:
-    """Small and thread-safe: every call opens its own connection."""
+    """Small and thread-safe: every call opens its own connection.
 
-    def __init__(self, path: Path | str):
+    With ``retention_days`` (``KB_RETENTION_DAYS``), conversations not used for that many days
+    are deleted before every read, so a store that lives as long as the app keeps nothing
+    past its time."""
+
+    def __init__(self, path: Path | str, retention_days: float = 0):
         self.path = Path(path)
+        self.retention_days = retention_days
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
@@ -94,19 +102,29 @@ class ChatStore:
     def for_settings(cls, settings: Settings | None = None) -> ChatStore:
         """The store under ``KB_HOME``; with ``KB_RETENTION_DAYS`` set, older conversations are removed."""
         settings = settings or Settings.from_env()
-        store = cls(settings.home / DB_NAME)
-        if settings.retention_days > 0:
-            store.forget(older_than_days=settings.retention_days)
+        store = cls(settings.home / DB_NAME, retention_days=settings.retention_days)
+        store.expire()
         return store
+
+    def expire(self) -> int:
+        """Delete what is older than the retention period (nothing without one); how many conversations."""
+        if not self.retention_days or self.retention_days <= 0:
+            return 0
+        return self.forget(older_than_days=max(1.0, float(self.retention_days)))
 
     def forget(self, conversation: str | None = None, older_than_days: float | None = None) -> int:
         """Delete conversations with their turns and feedback: one, those not used for
-        ``older_than_days``, or (neither given) all of them. Returns how many."""
+        ``older_than_days`` (at least 1), or (neither given) all of them. Returns how many."""
         where: str = "1 = 1"
         args: list[object] = []
         if conversation is not None:
             where, args = "id = ?", [conversation]
         elif older_than_days is not None:
+            if not older_than_days >= 1:  # also NaN; 0 or less would delete every conversation
+                raise KBError(
+                    f"'ouder dan' moet minstens 1 dag zijn, niet {older_than_days}; "
+                    "alles wissen kan met kb forget zonder --older-than"
+                )
             where, args = "updated < ?", [time.time() - older_than_days * 86400]
         with closing(self._connect()) as db, db:
             ids = [r[0] for r in db.execute(f"SELECT id FROM conversations WHERE {where}", args)]
@@ -140,6 +158,7 @@ class ChatStore:
         return conversation
 
     def add_turn(self, conversation: str, question: str, result: Answer, persona: str | None = None) -> int:
+        """Store a turn; a conversation keeps its last ``MAX_TURNS`` turns."""
         self.ensure(conversation)
         now = time.time()
         with closing(self._connect()) as db, db:
@@ -148,16 +167,23 @@ class ChatStore:
                 (conversation, now, persona, question, json.dumps(result.to_dict(), ensure_ascii=False)),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
+            db.execute(
+                """DELETE FROM turns WHERE conversation = ? AND id NOT IN
+                   (SELECT id FROM turns WHERE conversation = ? ORDER BY id DESC LIMIT ?)""",
+                (conversation, conversation, MAX_TURNS),
+            )
             return int(cur.lastrowid or 0)
 
     def turns(self, conversation: str) -> list[dict]:
-        """The turns in order: {id, created, persona, question, result (an Answer)}."""
+        """The last ``MAX_TURNS`` turns in order: {id, created, persona, question, result (an Answer)}."""
         if not valid_id(conversation):
             return []
+        self.expire()
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT id, created, persona, question, result FROM turns WHERE conversation = ? ORDER BY id",
-                (conversation,),
+                """SELECT * FROM (SELECT id, created, persona, question, result FROM turns
+                   WHERE conversation = ? ORDER BY id DESC LIMIT ?) ORDER BY id""",
+                (conversation, MAX_TURNS),
             ).fetchall()
         return [{**dict(r), "result": Answer.from_dict(json.loads(r["result"]))} for r in rows]
 
@@ -210,12 +236,14 @@ class ChatStore:
             )
 
     def feedback_for(self, turn: int) -> dict | None:
+        self.expire()
         with closing(self._connect()) as db:
             row = db.execute("SELECT score, comment FROM feedback WHERE turn = ?", (turn,)).fetchone()
         return dict(row) if row else None
 
     def feedback(self) -> list[dict]:
         """All feedback, oldest first, with the cited passages as a list."""
+        self.expire()
         with closing(self._connect()) as db:
             rows = db.execute("SELECT rowid AS id, * FROM feedback ORDER BY created, turn").fetchall()
         out = []
@@ -231,7 +259,11 @@ class ChatStore:
 
 
 def export_feedback(rows: list[dict], fmt: str = "jsonl") -> str:
-    """The feedback as JSON Lines or CSV (citations as JSON in one column)."""
+    """The feedback as JSON Lines or CSV (citations as JSON in one column).
+
+    In the CSV a cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return: a user's comment ``=HYPERLINK(…)``) starts with
+    an apostrophe instead, so it is shown as the text it is."""
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":
@@ -239,9 +271,20 @@ def export_feedback(rows: list[dict], fmt: str = "jsonl") -> str:
         w = csv.DictWriter(buf, fieldnames=FEEDBACK_FIELDS)
         w.writeheader()
         for r in rows:
-            w.writerow({**r, "citations": json.dumps(r["citations"], ensure_ascii=False)})
+            row = {**r, "citations": json.dumps(r["citations"], ensure_ascii=False)}
+            w.writerow({k: _as_text_cell(v) for k, v in row.items()})
         return buf.getvalue()
     raise ValueError(f"unknown format: {fmt}")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text_cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cited(result: Answer) -> list[dict]:

@@ -70,6 +70,9 @@ def _fail(message: str) -> None:
     raise click.ClickException(terminal_safe(message))
 
 
+PERSONAS = ("ouder", "leraar", "trainer")
+
+
 @click.group(help="Kennisbank Passend Onderwijs: doorzoek en bevraag de evaluatieliteratuur.")
 @click.version_option(package_name="kennisbank-passend-onderwijs")
 def main() -> None:
@@ -140,9 +143,9 @@ def search(query: str, k: int, as_json: bool) -> None:
 
 @main.command(help="Stel een vraag; het antwoord citeert de bronnen of zegt dat het er niet in staat.")
 @click.argument("question", required=False)
-@click.option("--persona", type=click.Choice(["ouder", "leraar", "trainer"]), help="Voor wie het antwoord is.")
+@click.option("--persona", type=click.Choice(PERSONAS), help="Voor wie het antwoord is.")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
-@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), help="JSONL met {id, question, history}.")
+@click.option("--batch", "batch", type=click.File("rb"), help="JSONL met {id, question, history}.")
 @click.option(
     "--out",
     "out",
@@ -178,27 +181,68 @@ def ask(question: str | None, persona: str | None, as_json: bool, batch, out) ->
 
 
 def _ask_batch(infile, out, persona, run_ask) -> None:
-    """One JSON answer per input line, in order, with the input's id; the model loads once."""
-    for lineno, line in enumerate(infile, start=1):
-        if not line.strip():
+    """One JSON answer per input line, in order, with the input's id; the model loads once.
+
+    A line that is not a usable question (not UTF-8, not JSON, not an object, a question that
+    is not text, a history that is not a list of messages) gets an error object with its line
+    number, in the output and on stderr; the other lines are answered all the same."""
+    for lineno, raw in enumerate(infile, start=1):
+        if not raw.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("geen JSON-object")
+            item = _batch_item(raw)
         except ValueError as e:
-            out.write(
-                json.dumps(
-                    {"id": None, "line": lineno, "error": f"ongeldige JSON op regel {lineno}: {e}"}, ensure_ascii=False
-                )
-                + "\n"
-            )
+            message = f"regel {lineno} overgeslagen: {e}"
+            _out(message, fg="red", err=True)
+            out.write(json.dumps({"id": None, "line": lineno, "error": message}, ensure_ascii=False) + "\n")
+            out.flush()
             continue
-        result = run_ask(
-            item.get("question", ""), history=item.get("history") or [], persona=item.get("persona", persona)
-        )
-        out.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
+        result = run_ask(item["question"], history=item["history"], persona=item["persona"] or persona)
+        out.write(json.dumps({"id": item["id"], **result.to_dict()}, ensure_ascii=False) + "\n")
         out.flush()
+
+
+def _batch_item(raw: bytes) -> dict:
+    """One line of ``kb ask --batch``, checked: {id, question, history, persona}; ValueError (Dutch) otherwise."""
+    try:
+        line = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as e:
+        raise ValueError(f"geen geldige UTF-8 (byte {e.start + 1})") from None
+    try:
+        item = json.loads(line)
+    except ValueError as e:
+        raise ValueError(f"ongeldige JSON ({e})") from None
+    except RecursionError:
+        raise ValueError("ongeldige JSON (te diep genest)") from None
+    if not isinstance(item, dict):
+        raise ValueError(f"een regel moet een JSON-object zijn, geen {_json_kind(item)}")
+    question = item.get("question", "")
+    if not isinstance(question, str):
+        raise ValueError(f"'question' moet tekst zijn, geen {_json_kind(question)}")
+    history = item.get("history") or []
+    if not isinstance(history, list):
+        raise ValueError(f"'history' moet een lijst van berichten zijn, geen {_json_kind(history)}")
+    for i, turn in enumerate(history, start=1):
+        if not (
+            isinstance(turn, dict)
+            and turn.get("role") in ("user", "assistant")
+            and isinstance(turn.get("content", ""), str)
+        ):
+            raise ValueError(
+                f"'history' bericht {i} moet een object zijn met 'role' (user of assistant) en 'content' (tekst)"
+            )
+    who = item.get("persona")
+    if who is not None and who not in PERSONAS:
+        raise ValueError(f"'persona' moet een van {', '.join(PERSONAS)} zijn")
+    ident = item.get("id")
+    if isinstance(ident, (dict, list)):
+        raise ValueError("'id' moet tekst of een getal zijn")
+    return {"id": ident, "question": question, "history": history, "persona": who}
+
+
+def _json_kind(value) -> str:
+    names = {dict: "object", list: "lijst", str: "tekst", bool: "waar/onwaar", int: "getal", float: "getal"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @main.group(help="Beoordelingen die gebruikers in de app bij antwoorden gaven.")
@@ -283,14 +327,20 @@ def import_index() -> None:
 
 @main.command(help="Wis opgeslagen gesprekken en feedback: alles, één gesprek, of ouder dan N dagen.")
 @click.option("--conversation", help="Alleen dit gesprek (id).")
-@click.option("--older-than", "days", type=float, help="Alleen gesprekken die N dagen niet gebruikt zijn.")
+@click.option("--older-than", "days", type=float, help="Alleen gesprekken die N dagen (minstens 1) niet gebruikt zijn.")
 @click.option("--yes", is_flag=True, help="Niet om bevestiging vragen.")
 def forget(conversation: str | None, days: float | None, yes: bool) -> None:
     from kb.chats import ChatStore
+    from kb.errors import KBError
 
+    if days is not None and not days >= 1:  # 0 or less would be every conversation
+        _fail(f"--older-than moet minstens 1 (dag) zijn, niet {days:g}; alles wissen: kb forget zonder --older-than")
     if conversation is None and days is None and not yes:
         click.confirm("Alle gesprekken en feedback wissen?", abort=True)
-    n = ChatStore.for_settings(Settings.from_env()).forget(conversation=conversation, older_than_days=days)
+    try:
+        n = ChatStore.for_settings(Settings.from_env()).forget(conversation=conversation, older_than_days=days)
+    except KBError as e:
+        _fail(str(e))
     _out(f"{n} gesprek(ken) gewist, met hun vragen, antwoorden en feedback.")
 
 

@@ -53,6 +53,8 @@ class Settings:
     lock_ttl: float = 60.0  # server mode: a write lock whose holder stopped renewing it expires after this
     write_timeout: float = 60.0  # seconds one write to the index may stall before ingest stops
     max_file_mb: float = 25.0  # larger files are refused (ingest and upload)
+    max_pages: int = 1500  # a PDF with more pages is refused before its text is read (0: no limit)
+    max_passages: int = 6000  # a file that would give more passages is refused before embedding (0: no limit)
     retention_days: int = 0  # conversations and feedback older than this are deleted (0: kept)
     chroma_mode: str = "embedded"  # "embedded" (a folder under KB_HOME) or "http" (a `chroma run` server)
     chroma_host: str = "127.0.0.1"
@@ -86,6 +88,8 @@ class Settings:
             lock_ttl=float(_env("LOCK_TTL", "60")),
             write_timeout=float(_env("WRITE_TIMEOUT", "60")),
             max_file_mb=float(_env("MAX_FILE_MB", "25")),
+            max_pages=int(_env("MAX_PAGES", "1500")),
+            max_passages=int(_env("MAX_PASSAGES", "6000")),
             retention_days=int(_env("RETENTION_DAYS", "0")),
             chroma_mode=_env("CHROMA_MODE", "embedded").strip().lower(),
             chroma_host=_env("CHROMA_HOST", "127.0.0.1"),

@@ -27,6 +27,28 @@ class Passage:
     author: str = ""
     rank: int = 0
     score: float = 0.0
+    speaker: str = ""  # who says it: a byline in the text ("CNV Onderwijs"), or the document's author
+    story: str = ""  # the story or contribution of a collection it belongs to
+    notes: dict[str, str] = field(default_factory=dict)  # footnotes whose marker stands in text: marker → note
+    note_at: dict[str, int] = field(default_factory=dict)  # marker → offset in text, inside its sentence
+
+    def notes_of(self, sentence: str) -> dict[str, str]:
+        """The footnotes whose marker stands in ``sentence`` (a part of :attr:`text`)."""
+        start = self.text.find(sentence) if sentence else -1
+        if start < 0:
+            return {}
+        end = start + len(sentence)
+        return {m: note for m, note in self.notes.items() if start < self.note_at.get(m, -1) <= end}
+
+    @property
+    def quoted_where(self) -> str:
+        """'p. 4', or the innermost section in quotation marks unless it has its own; '' when neither."""
+        if self.page:
+            return f"p. {self.page}"
+        w = self.where
+        if not w:
+            return ""
+        return w if w[:1] in "“\"‘'" else f"“{w}”"
 
     @property
     def where(self) -> str:
@@ -73,6 +95,18 @@ class Citation(Passage):
         return super().from_dict({**{k: v for k, v in d.items() if k != "quote"}, "quotes": list(quotes)})
 
 
+class SearchResults(list[Passage]):
+    """The passages ``kb.search`` found, best first: a list, with the query searched for.
+
+    ``corrected_query`` is the query with its misspelt words corrected, as it was searched
+    ("" when nothing was corrected): the app shows it as "Gezocht op: …".
+    """
+
+    def __init__(self, passages=(), corrected_query: str = ""):
+        super().__init__(passages)
+        self.corrected_query = corrected_query
+
+
 @dataclass
 class Term:
     """A glossary term that occurs in the question."""
@@ -83,8 +117,28 @@ class Term:
 
 
 @dataclass
+class Excerpt:
+    """A run of contiguous sentences of one cited passage, in reading order (a list: its
+    lead-in and "- " items, one a line)."""
+
+    n: int  # the number of its citation
+    text: str
+
+
+#: ``Answer.to_dict`` format: 2 added the answer's parts (body, excerpts, not_said, …)
+ANSWER_FORMAT = 2
+
+
+@dataclass
 class Answer:
-    """The answer to one question: text with [n] markers, citations, or an abstention.
+    """The answer to one question: its parts, citations, or an abstention.
+
+    The parts are what a shell renders: ``notice`` (said first), ``lead`` (parents: a term
+    explained), ``not_said`` (a partial answer: what the sources do not say), ``body`` (the
+    cited text with [n] markers, made of ``excerpts``), ``glossary_extra`` (marked as not
+    from the sources), ``persona_note`` (parents: where to go), the ``citations`` and, with
+    an abstention, the ``nearby`` passages. ``answer`` is all of it as one text, for the
+    command line and for older readers of ``--json``; nothing is parsed back out of it.
 
     ``abstained`` is True when the sources do not answer the asked fact; a *partial*
     answer ("De bronnen zeggen niet …; wel: …") is an abstention that still cites the
@@ -109,9 +163,17 @@ class Answer:
     bullets: list[str] | None = None  # trainers: the answer as bullets
     nearby: list[Passage] = field(default_factory=list)  # shown with an abstention
     seconds: float = 0.0
+    body: str = ""  # the cited text with [n] markers (the excerpts, or the trainer's bullets)
+    excerpts: list[Excerpt] = field(default_factory=list)
+    not_said: str | None = None  # "De bronnen zeggen niet …" (partial answers and abstentions)
+    glossary_extra: str | None = None  # the glossary's explanation, not a quote from the sources
+    persona_note: str | None = None  # parents: where to go for their own child
+    topic: str = ""  # a follow-up: the topic taken from the earlier question
+    corrected_query: str = ""  # the question with its misspelt words corrected ("" when none was)
 
     def to_dict(self) -> dict:
         return {
+            "format": ANSWER_FORMAT,
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
@@ -130,6 +192,13 @@ class Answer:
             "bullets": self.bullets,
             "nearby": [p.to_dict() for p in self.nearby],
             "seconds": self.seconds,
+            "body": self.body,
+            "excerpts": [asdict(e) for e in self.excerpts],
+            "not_said": self.not_said,
+            "glossary_extra": self.glossary_extra,
+            "persona_note": self.persona_note,
+            "topic": self.topic,
+            "corrected_query": self.corrected_query,
         }
 
     @classmethod
@@ -153,6 +222,14 @@ class Answer:
             bullets=d.get("bullets"),
             nearby=[Passage.from_dict(p) for p in d.get("nearby") or []],
             seconds=float(d.get("seconds") or 0.0),
+            # an answer stored before format 2 has no parts: its whole text is the body
+            body=str(d.get("body") or "") if d.get("format", 1) >= ANSWER_FORMAT else str(d.get("answer") or ""),
+            excerpts=[Excerpt(int(e.get("n", 0)), str(e.get("text", ""))) for e in d.get("excerpts") or []],
+            not_said=d.get("not_said"),
+            glossary_extra=d.get("glossary_extra"),
+            persona_note=d.get("persona_note"),
+            topic=d.get("topic") or "",
+            corrected_query=d.get("corrected_query") or "",
         )
 
 

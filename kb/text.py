@@ -180,6 +180,14 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(fold(text))]
 
 
+_LETTERS = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+
+
+def surface_words(text: str) -> list[str]:
+    """The words of ``text`` as written, lower-cased, accents kept ("geëvalueerd"); no numbers."""
+    return _LETTERS.findall(text.lower())
+
+
 LEXICON_SIZE = 120_000  # the most frequent Dutch words (wordfreq) that count as compound parts
 
 
@@ -196,6 +204,12 @@ def _lexicon() -> frozenset[str]:
         return frozenset(fold(w) for w in top_n_list("nl", LEXICON_SIZE) if len(w) >= MIN_PART)
 
     return _cached_words(f"nl-{LEXICON_SIZE}-{MIN_PART}", build)
+
+
+def dutch_words() -> frozenset[str]:
+    """The known Dutch words of at least ``MIN_PART`` letters (the ``LEXICON_SIZE`` most
+    frequent in wordfreq), folded."""
+    return _lexicon()
 
 
 @lru_cache(maxsize=1)

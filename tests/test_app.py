@@ -338,3 +338,64 @@ def test_generative_mode_streams_and_is_labelled(kb_home, fake_llm, monkeypatch,
     assert any("taalmodel" in c.value for c in msg.caption)
     body = html_of(msg)
     assert 'class="kb-cite">[1]</sup>' in body and 'class="kb-src-title"' in body
+
+
+# --- issue 23 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score, icon", [(0, "thumb_down"), (1, "thumb_up")])
+def test_the_thank_you_toast_shows_the_thumb_that_was_given(kb_home, score, icon):
+    at = ask(start("leraar"), OPP)
+    turn = ChatStore.for_settings(kb_home).turns(at.query_params["gesprek"])[-1]["id"]
+    at.feedback(key=f"fb-{turn}").set_value(score).run()
+    assert not at.exception, at.exception
+    toast = next(t for t in at.toast if "beoordeling" in t.value)
+    assert icon in toast.proto.icon and (score == 1 or "thumb_up" not in toast.proto.icon), toast.proto.icon
+
+
+@pytest.mark.parametrize(
+    "link, persona", [("trainer", "trainer"), ("Trainer of opleider", "trainer"), ("LERAAR", "leraar")]
+)
+def test_a_link_names_the_persona_by_its_key_or_its_label(kb_home, link, persona):
+    at = start(rol=link)
+    assert at.radio(key="rol").value == persona
+    assert not at.warning
+
+
+def test_an_unknown_persona_in_a_link_is_said(kb_home):
+    at = start(rol="piraat")
+    assert at.radio(key="rol").value == "ouder"
+    said = " ".join(w.value for w in at.sidebar.warning)
+    assert "piraat" in said and "bestaat niet" in said and "?rol=trainer" in said
+
+
+def test_a_conversation_id_with_anything_after_it_is_not_taken(kb_home):
+    from kb.chats import new_id, valid_id
+    from kb.results import Answer
+
+    conversation = new_id()
+    ChatStore.for_settings(kb_home).add_turn(conversation, "Wat is een opp?", Answer(question="Wat is een opp?"))
+    for other in (conversation + "\n", conversation + "%0A", " " + conversation, conversation.upper()):
+        assert not valid_id(other)
+        at = start(gesprek=other)
+        assert at.query_params["gesprek"] != other and valid_id(at.query_params["gesprek"])
+        assert not [m for m in at.chat_message if m.name == "user"], "not another id of the same conversation"
+
+
+def test_expired_conversations_are_gone_while_the_app_keeps_running(kb_home, monkeypatch):
+    import sqlite3
+    import time
+
+    from kb.chats import new_id
+    from kb.results import Answer
+
+    monkeypatch.setenv("KB_RETENTION_DAYS", "30")
+    store = ChatStore.for_settings(Settings.from_env())
+    conversation = new_id()
+    store.add_turn(conversation, "Wat is een opp?", Answer(question="Wat is een opp?", answer="Een plan."))
+    at = start(gesprek=conversation)  # the app's store is made (once per process) and kept
+    assert [t.value for m in at.chat_message if m.name == "user" for t in m.text] == ["Wat is een opp?"]
+    with sqlite3.connect(store.path) as db:  # a month and a day later, the app still running
+        db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time() - 31 * 86400, conversation))
+    again = start(gesprek=conversation)
+    assert not [m for m in again.chat_message if m.name == "user"], "an expired conversation cannot be read"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -192,3 +193,160 @@ def test_instructions_to_the_model_are_told_apart_from_content(sentence, instruc
     from kb.answer.llm import is_instruction
 
     assert is_instruction(sentence) is instruction
+
+
+# --- a misbehaving endpoint (issue 23, security 6 and 14): never a crash, always within the timeout ---
+
+
+class MisbehavingLLM:
+    """An OpenAI-compatible endpoint on 127.0.0.1 that answers as ``self.mode`` says."""
+
+    def __init__(self):
+        self.mode = ""
+        self.location = ""  # where "redirect" sends the client
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                server.requests.append(
+                    {"method": self.command, "path": self.path, "auth": self.headers.get("Authorization")}
+                )
+
+            def do_GET(self):
+                self._record()
+                self.send_response(404)
+                self.end_headers()
+
+            def do_POST(self):
+                self._record()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+                    server.answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, h: BaseHTTPRequestHandler) -> None:
+        def events(*chunks):
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.end_headers()
+            for chunk in chunks:
+                h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                h.wfile.flush()
+
+        if self.mode == "error":  # what llama.cpp or a proxy streams when the model is missing
+            events({"error": {"message": "model 'stub' not found", "type": "invalid_request_error"}})
+            h.wfile.write(b"data: [DONE]\n\n")
+        elif self.mode == "empty choices":
+            events({"choices": []})
+            h.wfile.write(b"data: [DONE]\n\n")
+        elif self.mode == "json without choices":
+            body = json.dumps({"choices": []}).encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        elif self.mode == "trickle":  # a valid answer, one token a second: 30 s in all
+            events()
+            for word in ("De ouder is gelijkwaardig partner [1]. " * 3).split(" "):
+                h.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': word + ' '}}]})}\n\n".encode())
+                h.wfile.flush()
+                time.sleep(1.0)
+        elif self.mode == "endless":  # a reply that never ends, as fast as the line allows
+            events()
+            piece = json.dumps({"choices": [{"delta": {"content": "De ouder is gelijkwaardig partner [1]. "}}]})
+            for _ in range(200_000):
+                h.wfile.write(f"data: {piece}\n\n".encode())
+        elif self.mode == "redirect":
+            h.send_response(302)
+            h.send_header("Location", self.location)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def misbehaving():
+    s = MisbehavingLLM()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize(
+    "mode, said",
+    [
+        ("error", "meldt een fout: model 'stub' not found"),
+        ("empty choices", "leeg antwoord"),
+        ("json without choices", "leeg antwoord"),
+        ("trickle", "KB_LLM_TIMEOUT"),
+        ("endless", "langer dan"),
+    ],
+)
+def test_a_misbehaving_endpoint_gives_the_extractive_answer_within_the_timeout(
+    misbehaving, corpus_settings, mode, said
+):
+    misbehaving.mode = mode
+    settings = replace(corpus_settings, llm_base_url=misbehaving.url, llm_model="stub", llm_timeout=3.0)
+    started = time.perf_counter()
+    result = _ask(settings)
+    took = time.perf_counter() - started
+    assert result.mode == "extractive" and result.citations, result
+    assert said in result.notice and "extractieve antwoord" in result.notice, result.notice
+    assert took < 3.0 + 2.0, f"{took:.1f} s: the timeout bounds the whole reply"
+
+
+@pytest.fixture
+def fresh_retrievers():
+    """A loaded retriever keeps the settings it was made with: start and end with none."""
+    from kb.api import forget_retrievers
+
+    forget_retrievers()
+    yield
+    forget_retrievers()
+
+
+def test_kb_ask_against_an_endpoint_that_streams_an_error_shows_no_traceback(
+    misbehaving, corpus_settings, fresh_retrievers
+):
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    misbehaving.mode = "error"
+    env = {
+        "KB_HOME": str(corpus_settings.home),
+        "KB_LLM_BASE_URL": misbehaving.url,
+        "KB_LLM_MODEL": "stub",
+        "KB_LLM_TIMEOUT": "3",
+    }
+    run = CliRunner().invoke(main, ["ask", QUESTION], env=env)
+    assert run.exit_code == 0 and run.exception is None, run.output
+    assert "Traceback" not in run.output and "extractieve antwoord" in run.output
+    assert "[1]" in run.output
+
+
+def test_the_api_key_never_follows_a_redirect_to_another_origin(misbehaving, corpus_settings):
+    other = MisbehavingLLM()  # another port: another origin
+    try:
+        misbehaving.mode, misbehaving.location = "redirect", other.url + "/chat/completions"
+        settings = replace(
+            corpus_settings, llm_base_url=misbehaving.url, llm_model="stub", llm_api_key="geheim", llm_timeout=3.0
+        )
+        result = _ask(settings)
+    finally:
+        other.close()
+    assert misbehaving.requests and misbehaving.requests[0]["auth"] == "Bearer geheim"
+    assert [r["auth"] for r in other.requests if r["auth"]] == [], "the key never goes to another origin"
+    assert result.mode == "extractive" and "KB_LLM_BASE_URL" in result.notice, result.notice

@@ -243,3 +243,63 @@ def test_twenty_concurrent_users_get_the_answers_one_user_gets(corpus_settings):
     result = run(users=20, n_questions=3, settings=corpus_settings)
     assert result.errors == []
     assert result.differing == []
+
+
+# --- conversations: kept as long as allowed, no longer; never all deleted by mistake (issue 23) ---
+
+
+def _old(store, conversation: str, days: float) -> None:
+    """Make a conversation look as if nobody used it for ``days`` days."""
+    import sqlite3
+
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time() - days * 86400, conversation))
+
+
+def test_the_retention_period_holds_for_a_store_that_lives_as_long_as_the_app(tmp_path):
+    from kb.chats import ChatStore, new_id
+    from kb.config import Settings
+    from kb.results import Answer
+
+    store = ChatStore.for_settings(Settings.from_env(home=tmp_path / "kb", retention_days=30))
+    kept, expired = new_id(), new_id()
+    for conversation in (kept, expired):
+        turn = store.add_turn(conversation, "Wat is een opp?", Answer(question="Wat is een opp?", answer="Een plan."))
+        store.save_feedback(turn, score=1)
+    _old(store, kept, 29)
+    _old(store, expired, 31)  # expires while the app (and its one store) keeps running
+    assert store.turns(expired) == [] and store.history(expired) == []
+    assert [t["question"] for t in store.turns(kept)] == ["Wat is een opp?"]
+    assert [r["conversation"] for r in store.feedback()] == [kept]
+
+
+def test_a_conversation_keeps_its_last_turns(tmp_path):
+    from kb.chats import MAX_TURNS, ChatStore, new_id
+    from kb.results import Answer
+
+    store = ChatStore(tmp_path / "gesprekken.sqlite3")
+    conversation = new_id()
+    for i in range(MAX_TURNS + 5):
+        store.add_turn(conversation, f"vraag {i}", Answer(question=f"vraag {i}", answer="antwoord"))
+    turns = store.turns(conversation)
+    assert len(turns) == MAX_TURNS == 200
+    assert turns[0]["question"] == "vraag 5" and turns[-1]["question"] == f"vraag {MAX_TURNS + 4}"
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "0.5", "nan"])
+def test_forget_older_than_less_than_a_day_deletes_nothing(tmp_path, days):
+    from click.testing import CliRunner
+
+    from kb.chats import ChatStore, new_id
+    from kb.cli import main
+    from kb.results import Answer
+
+    store = ChatStore(tmp_path / "gesprekken.sqlite3")
+    conversation = new_id()
+    store.add_turn(conversation, "Wat is een opp?", Answer(question="Wat is een opp?", answer="Een plan."))
+    run = CliRunner().invoke(main, ["forget", "--older-than", days], env={"KB_HOME": str(tmp_path)})
+    assert run.exit_code != 0 and "minstens 1" in run.output, run.output
+    assert len(store.turns(conversation)) == 1, "nothing was deleted"
+    run = CliRunner().invoke(main, ["forget", "--older-than", "1"], env={"KB_HOME": str(tmp_path)})
+    assert run.exit_code == 0 and "0 gesprek(ken) gewist" in run.output
+    assert len(store.turns(conversation)) == 1

@@ -6,11 +6,12 @@ import streamlit as st
 
 from kb import api
 from kb.answer.compose import ABSTAIN_TEXT
-from kb.answer.present import GLOSSARY_EXTRA, PARENT_TAIL
 from kb.results import Answer
 from ui import passages as P
 from ui import state
-from ui.widgets import esc, note, passage_card, source_card
+from ui.widgets import esc, note, passage_card, plain, source_card
+
+ABSTAIN_HEAD = f"{ABSTAIN_TEXT} Ik geef daarom geen antwoord."
 
 EXAMPLES = {
     "ouder": [
@@ -31,44 +32,31 @@ EXAMPLES = {
 }
 
 
-def _body(result: Answer) -> tuple[str, str | None]:
-    """The answer text without what is shown apart (lead, glossary extra, parent tail, source list)."""
-    body = result.answer
-    if result.lead and body.startswith(result.lead):
-        body = body[len(result.lead) :].strip().removeprefix("Wat de bronnen zeggen:").strip()
-    body = body.removesuffix(PARENT_TAIL).strip()
-    body = body.split("\n\nBronnen:\n")[0]  # the trainer's source list: shown as cards below
-    extra = None
-    if GLOSSARY_EXTRA in body:
-        body, extra = body.split(GLOSSARY_EXTRA, 1)
-        body, extra = body.strip(), extra.strip()
-    return body, extra
-
-
 def show_abstention(result: Answer, key: str) -> None:
-    if not result.partial:
-        st.warning(
-            f"**{ABSTAIN_TEXT}** Ik geef daarom geen antwoord; hieronder staat wat er wel in de buurt kwam.",
-            icon=":material/search_off:",
-        )
-        if result.nearby:
-            st.markdown("**Wel gevonden** — maar geen antwoord op uw vraag:")
-            for i, p in enumerate(result.nearby):
-                passage_card(p, P.term_spans(p.text, result.query or result.question), 260, f"{key}-buurt-{i}")
+    """No answer: what the sources do not say, and (once) the passages that came nearest."""
+    st.warning(ABSTAIN_HEAD, icon=":material/search_off:")
+    if result.not_said and result.not_said != ABSTAIN_TEXT:
+        plain(result.not_said.removeprefix(ABSTAIN_TEXT).strip(" ()."))
+    if result.nearby:
+        st.markdown("**Wel gevonden**, maar geen antwoord op uw vraag:")
+        for i, p in enumerate(result.nearby):
+            passage_card(p, P.term_spans(p.text, result.query or result.question), 260, f"{key}-buurt-{i}")
 
 
 def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
+    """One answer, rendered from its parts (nothing is read back out of its text)."""
     key = f"t{turn_id}"
     if result.notice:
         st.info(result.notice, icon=":material/info:")
-    if result.query and result.query != " ".join(result.question.split()):
-        note(f"Opgevat als vervolgvraag: “{result.query}”")
+    if getattr(result, "corrected_query", ""):
+        note(f"Gezocht op: {result.corrected_query}")
+    if result.topic:
+        note(f"Opgevat als vervolgvraag over: {result.topic}")
     if result.searched_also:
         note("Ook gezocht op: " + ", ".join(result.searched_also))
-    if result.abstained:
+    if result.abstained and not result.partial:
         show_abstention(result, key)
-    if not result.abstained or result.partial:
-        body, extra = _body(result)
+    else:
         if result.lead:
             st.info(result.lead, icon=":material/lightbulb:")
         if result.partial:
@@ -76,9 +64,11 @@ def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
                 "De bronnen beantwoorden deze vraag niet precies; hieronder staat wat ze er wel over zeggen.",
                 icon=":material/help:",
             )
-        st.html(f'<div class="kb-answer">{P.answer_html(body)}</div>')
-        if extra:
-            st.caption(f":material/dictionary: **Begrippenlijst** (geen citaat uit de bronnen): {extra}")
+            if result.not_said:
+                plain(result.not_said)
+        st.html(f'<div class="kb-answer">{P.answer_html(result.body)}</div>')
+        if result.glossary_extra:
+            plain(result.glossary_extra, "kb-note")
         if result.mode == "llm":
             st.caption(
                 ":material/smart_toy: Modus: **taalmodel** — in eigen woorden geschreven door een taalmodel, "
@@ -92,9 +82,9 @@ def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
             st.markdown(f"**Bronnen** ({len(result.citations)})")
             for c in result.citations:
                 source_card(c, f"{key}-bron-{c.n}")
-    if result.persona == "ouder":
-        st.info(PARENT_TAIL, icon=":material/support_agent:")
-    if result.terms and not result.lead:
+    if result.persona_note:
+        st.info(result.persona_note, icon=":material/support_agent:")
+    if result.terms and not result.lead and not result.glossary_extra:
         with st.expander("Begrippen in deze vraag", icon=":material/dictionary:"):
             for t in result.terms:
                 st.html(f"<p><b>{esc(t.full)}</b> ({esc(t.term)}): {esc(t.uitleg)}</p>")
@@ -108,8 +98,10 @@ def feedback(turn_id: int) -> None:
     key = f"fb-{turn_id}"
 
     def save_score():
-        chats.save_feedback(turn_id, score=st.session_state[key])
-        st.toast("Bedankt voor uw beoordeling!", icon=":material/thumb_up:")
+        score = st.session_state[key]
+        chats.save_feedback(turn_id, score=score)
+        icon = ":material/thumb_down:" if score == 0 else ":material/thumb_up:"
+        st.toast("Bedankt voor uw beoordeling!", icon=icon)
 
     cols = st.columns([0.35, 0.65], vertical_alignment="center")
     cols[0].caption("Was dit antwoord nuttig?")

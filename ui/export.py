@@ -18,9 +18,7 @@ def md_text(text: str) -> str:
 
 def where(c: Passage) -> str:
     """'p. 4' or the (innermost) section a passage is in, quoted; '' when neither is known."""
-    if c.page:
-        return f"p. {c.page}"
-    return f"“{c.where}”" if c.where else ""
+    return c.quoted_where
 
 
 def source_line(c: Passage) -> str:
@@ -55,10 +53,8 @@ def conversation_markdown(
         out += [f"## Vraag {i}: {md_text(t.get('question', ''))}", ""]
         if t.get("persona") in PERSONA_LABELS:
             out += [f"*Antwoord voor een {PERSONA_LABELS[t['persona']]}.*", ""]
-        answer = r.answer
-        if r.citations and "\n\nBronnen:\n" in answer:
-            answer = answer.split("\n\nBronnen:\n")[0]  # the trainer's inline list; the full one follows
-        out += [md_text(answer), ""]
+        parts = [r.lead, r.not_said, r.body or (r.answer if not r.not_said else ""), r.glossary_extra, r.persona_note]
+        out += [md_text("\n\n".join(p for p in parts if p)), ""]  # the full source list follows
         if r.abstained and not r.citations:
             if r.nearby:
                 out += ["*Wel gevonden, maar geen antwoord op de vraag:*", ""]

@@ -68,6 +68,9 @@ def render() -> None:
     if not hits:
         st.info("Geen passages gevonden. Probeer andere woorden of minder filters.", icon=":material/search_off:")
         return
+    searched = getattr(hits, "corrected_query", "") or query  # misspelt words corrected: what was searched
+    if searched != query:
+        note(f"Gezocht op: {searched}")
     note(f"{len(hits)} passage{'s' if len(hits) != 1 else ''}, de best passende eerst.")
     for h in hits:
-        passage_card(h, P.term_spans(h.text, query), 500, f"zoek-{h.chunk_id}")
+        passage_card(h, P.term_spans(h.text, searched), 500, f"zoek-{h.chunk_id}")

@@ -100,12 +100,13 @@ def retriever():
 
 
 @st.cache_resource(show_spinner=False)
-def _chat_store(home: str) -> ChatStore:
+def _chat_store(home: str, retention_days: int) -> ChatStore:
     return ChatStore.for_settings(settings())
 
 
 def chats() -> ChatStore:
-    return _chat_store(str(settings().home))
+    """The chat store (one per process); it applies ``KB_RETENTION_DAYS`` on every read."""
+    return _chat_store(str(settings().home), settings().retention_days)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

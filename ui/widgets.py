@@ -63,12 +63,17 @@ def note(text: str) -> None:
     st.html(f'<div class="kb-note">{esc(text)}</div>')
 
 
+def plain(text: str, css_class: str = "kb-plain") -> None:
+    """Text shown as it is: never interpreted as Markdown or HTML (it may quote a document)."""
+    st.html(f'<div class="{css_class}">{esc(text)}</div>')
+
+
 def doc_type(t: str | None) -> str:
     return "" if not t or t == "onbekend" else t.capitalize()
 
 
 def meta_line(p: Passage) -> str:
-    place = f"p. {p.page}" if p.page else (f"“{p.where}”" if p.where else "")
+    place = p.quoted_where
     return " · ".join(x for x in (str(p.year or "z.j."), doc_type(p.doc_type), place) if x)
 
 
@@ -112,7 +117,7 @@ def source_card(c: Citation, key: str) -> None:
         st.html(
             f'<div class="kb-src-title"><span class="kb-n">{c.n}</span>{esc(c.title)}</div>'
             f'<div class="kb-meta">{esc(meta_line(c))}</div>'
-            f'<div class="kb-excerpt">{P.excerpt_html(c.text, P.quote_spans(c.text, c.quotes), 650)}</div>'
+            f'<div class="kb-excerpt">{P.excerpt_html(c.text, P.quote_spans(c.text, c.quotes), 900)}</div>'
         )
         with st.expander("Toon de tekst eromheen"):
             blocks = state.doc_blocks(c.source)

@@ -6,14 +6,17 @@ lines it came from in ``raw``. It runs the passes of :data:`PIPELINE` in order o
 :class:`~ingest.clean.draft.Draft` of the document; each module's docstring says what
 its passes repair:
 
-1. **Lines** (:mod:`~ingest.clean.markup`, :mod:`~ingest.clean.lines`): converter markup
-   stripped, non-content lines dropped, the document's line width and words measured.
+1. **Lines** (:mod:`~ingest.clean.markup`, :mod:`~ingest.clean.footnotes`,
+   :mod:`~ingest.clean.lines`): converter markup stripped, footnotes taken out of the
+   running text, non-content lines dropped, the document's line width and words measured.
 2. **Units** (:mod:`~ingest.clean.units`): lines cut into the units that become blocks;
    lost bullets found, figure labels dropped.
 3. **Blocks** (:mod:`~ingest.clean.blocks`): headings, paragraphs and lists; sentences
    cut by page breaks and pull quotes joined again.
 4. **Words** (:mod:`~ingest.clean.finish`, with :mod:`~ingest.clean.join` and
-   :mod:`~ingest.clean.words`): lines joined, hyphenation undone, damaged words repaired.
+   :mod:`~ingest.clean.words`): lines joined, hyphenation undone, damaged words repaired;
+   each footnote attached to the piece and sentence that carry its marker
+   (:mod:`~ingest.clean.footnotes`).
 5. **Document** (:mod:`~ingest.clean.drops`, :mod:`~ingest.clean.dedupe`): colophons,
    captions, repeats, teasers, pull quotes and emptied headings removed.
 
@@ -30,6 +33,7 @@ from ingest.clean.dedupe import dedupe
 from ingest.clean.draft import Draft
 from ingest.clean.drops import drop_empty_headings, drop_sections
 from ingest.clean.finish import write_pieces
+from ingest.clean.footnotes import attach_footnotes, take_footnotes
 from ingest.clean.lexicon import compound_known as compound_known
 from ingest.clean.lexicon import zipf as zipf
 from ingest.clean.lexicon import zipf_en as zipf_en
@@ -43,6 +47,7 @@ __all__ = ["clean_pages", "clean_text"]
 #: the passes of :func:`clean_pages`, in order; each reads and rewrites the one draft
 PIPELINE: tuple[Callable[[Draft], None], ...] = (
     read_lines,
+    take_footnotes,
     drop_non_content,
     measure_width,
     count_words,
@@ -54,6 +59,7 @@ PIPELINE: tuple[Callable[[Draft], None], ...] = (
     build_lists,
     resolve_headings,
     write_pieces,
+    attach_footnotes,
     drop_sections,
     dedupe,
     drop_empty_headings,

@@ -7,7 +7,9 @@ document being cleaned and reads or rewrites some of its fields:
 - ``width``, ``doc_counts``, ``vocab``, ``hyph_vocab``: what the document itself says
   about line length and its words (step 1);
 - ``units``: :class:`Unit` objects, groups of lines that become one block (steps 2-3);
-- ``pieces``: :class:`Piece` objects, blocks with their finished text (steps 4-5).
+- ``pieces``: :class:`Piece` objects, blocks with their finished text (steps 4-5);
+- ``footnotes``: :class:`Footnote` objects, the notes taken out of the running text (step 1),
+  attached to the pieces that carry their markers (step 4).
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ class Piece:
     toc_next: bool = False
     md_level: int = 0
     heading_idx: int | None = None  # index of the governing heading
+    notes: dict[str, str] = field(default_factory=dict)  # footnotes: marker → note text
+    note_at: dict[str, int] = field(default_factory=dict)  # marker → offset in text after the marked word
+
+
+@dataclass
+class Footnote:
+    """A footnote found at the foot of a page, and the line whose marker refers to it."""
+
+    marker: str  # the number, as written ("2")
+    text: str  # the note's text, without its number
+    raw: str  # the raw source line that carried the marker
+    anchor: str  # the letters of the words just before the marker (see ``footnotes.letters``)
 
 
 @dataclass
@@ -82,9 +96,20 @@ class Draft:
     hyph_vocab: set[str] = field(default_factory=set)  # hyphenated words written within a line
     units: list[Unit] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
+    footnotes: list[Footnote] = field(default_factory=list)
 
     def blocks(self) -> list[Block]:
         """The pieces that no pass removed, as blocks."""
         return [
-            Block(kind=b.kind, text=b.text, raw=b.raw, page=b.page, level=b.level) for b in self.pieces if not b.removed
+            Block(
+                kind=b.kind,
+                text=b.text,
+                raw=b.raw,
+                page=b.page,
+                level=b.level,
+                notes=dict(b.notes),
+                note_at=dict(b.note_at),
+            )
+            for b in self.pieces
+            if not b.removed
         ]

@@ -35,6 +35,17 @@ _RE_TOC_LOOSE = re.compile(r"^\s*([A-Z\u00c0-\u00dd0-9].{2,120}?[^\s.,;:!?])\s+(
 _ODD = set("~^{}<>\\|@#$%=_¬§¤`")
 
 
+def is_rule(text: str) -> bool:
+    """A page-break rule: ``---``, ``.....`` and the like."""
+    return bool(_RE_RULE.match(text))
+
+
+def is_page_furniture(text: str) -> bool:
+    """A page number (``12``, ``Pagina 3 van 9``) or a page footer (``… | Versie 2 | November 2020 4``)."""
+    t = text.strip()
+    return bool(_RE_PAGENUM.match(t) or _RE_FOOTER.match(t))
+
+
 def is_junk_line(text: str) -> bool:
     """A short line that is mostly non-words with odd characters (OCR noise, logo text)."""
     s = text.strip()

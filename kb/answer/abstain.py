@@ -21,6 +21,7 @@ from kb.answer.features import Candidate, type_match
 from kb.answer.question import Question
 from kb.retrieval.glossary import find_terms
 from kb.retrieval.retrieve import Hit
+from kb.retrieval.thesaurus import expand
 from kb.text import STOPWORDS, analyze, common_words, fold
 
 FACT_KINDS = ("frequency", "duration", "quantity", "time", "person", "place")
@@ -84,7 +85,10 @@ def _present(term: str, vocabulary: set[str]) -> bool:
 def unknown_names(text: str, known) -> list[str]:
     """Names and acronyms in ``text`` that never occur in the corpus ("België", "Onderwijsraad", "pgb").
 
-    ``known(word)`` says whether the index knows a word.
+    ``known(word)`` says whether the index knows a word. A word is never called unknown when
+    a form of it, its thesaurus equivalent ("tos" → "taalontwikkelingsstoornis"), or the full
+    form written beside it in the question ("taalontwikkelingsstoornis (TOS)") occurs; nor a
+    common word at the start ("Klopt het …").
     """
     glossary_forms = {fold(f) for t in find_terms(text) for f in t.forms}
     out = []
@@ -92,7 +96,7 @@ def unknown_names(text: str, known) -> list[str]:
     for i, tok in enumerate(tokens):
         word = fold(tok)
         is_acronym = tok.isupper() and len(tok) >= 2
-        is_name = tok[:1].isupper() and i > 0 and not is_acronym
+        is_name = tok[:1].isupper() and i > 0 and not is_acronym and word not in common_words()
         is_short_code = tok.islower() and 2 <= len(tok) <= 4 and word not in common_words()
         if (
             not (is_acronym or is_name or is_short_code)
@@ -101,9 +105,32 @@ def unknown_names(text: str, known) -> list[str]:
             or word in STOPWORDS
         ):
             continue
-        if not known(word):
-            out.append(tok)
+        equivalents = [w for term in expand(word).terms for w in fold(term).split()]
+        if known(word) or _form_known(word, known) or any(known(w) for w in equivalents):
+            continue
+        if is_acronym and _spelled_out(tok, tokens, known):
+            continue
+        out.append(tok)
     return out
+
+
+def _form_known(word: str, known) -> bool:
+    """Whether another form of ``word`` occurs ("Inspecties" for "inspectie", "Ingrado's")."""
+    for suffix in ("'s", "’s", "s", "en", "e", "n"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and known(word[: -len(suffix)]):
+            return True
+    return False
+
+
+def _spelled_out(acronym: str, tokens: list[str], known) -> bool:
+    """Whether the question writes the acronym out and the corpus knows that: "taalontwikkelingsstoornis
+    (TOS)" — a known long word beginning with the acronym's first letter, right before or after it."""
+    k = tokens.index(acronym)
+    near = tokens[max(0, k - 3) : k] + tokens[k + 1 : k + 4]
+    return any(
+        len(w) >= 8 and fold(w)[:1] == fold(acronym)[:1] and (known(fold(w)) or _form_known(fold(w), known))
+        for w in near
+    )
 
 
 def missing_numbers(text: str, known) -> list[str]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from kb.answer import compose
 from kb.answer.abstain import Evidence, gather_evidence
-from kb.answer.features import Candidate, candidates, passage_features
+from kb.answer.features import STRICT_KINDS, Candidate, candidates, passage_features
 from kb.answer.present import PERSONAS, present
 from kb.answer.question import Question, analyse
 from kb.config import Settings
@@ -97,7 +97,27 @@ def _rerank(hits: list[Hit], cands: list[Candidate], pfeatures: list[dict]):
 
 
 def abstains(g: Gathered) -> bool:
-    return not g.candidates or g.evidence.probability >= load_model("abstention").threshold
+    if not g.candidates:
+        return True
+    if g.evidence.probability < load_model("abstention").threshold:
+        return False
+    return not answers_after_all(g)
+
+
+#: how much of the asked words the sentence must hold to answer a fact question after all
+ANSWERS_COVERAGE = 0.6
+
+
+def answers_after_all(g: Gathered) -> bool:
+    """A partial answer is only given when the sentence it would cite does not answer: for
+    "hoe vaak / hoe lang / hoeveel / wanneer" a best sentence that holds such a fact and most of
+    the asked words, with no name or number the sources lack, is the answer."""
+    if g.question.kind not in STRICT_KINDS or g.evidence.features.get("unknown_names") or g.evidence.features.get(
+        "missing_numbers"
+    ):
+        return False
+    best = max(g.candidates, key=lambda c: c.score)
+    return bool(best.features["type_match"]) and best.features["cov_asked"] >= ANSWERS_COVERAGE
 
 
 def answer_question(
@@ -115,9 +135,11 @@ def answer_question(
     """Answer ``question``; ``retrieval_mode`` and ``glossary`` exist for ablations."""
     settings = settings or retriever.settings
     t0 = time.perf_counter()
-    q = analyse(question, history)
+    fixed = retriever.correct(question)  # misspelt words corrected to words of the index: "jeugdzrog"
+    q = analyse(fixed.query, history)
     persona = persona if persona in PERSONAS else None
-    result = Answer(question=question, persona=persona, notice=q.notice, kind=q.kind, query=q.query)
+    result = Answer(question=question, persona=persona, notice=q.notice, kind=q.kind, query=q.query, topic=q.topic)
+    result.corrected_query = fixed.query if fixed.changed else ""
     if q.empty:
         result.answer, result.notice = q.notice or "", None
         return result
@@ -136,8 +158,8 @@ def answer_question(
         from kb.answer.llm import generative_answer
 
         if not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
-            chosen = compose.choose(q, g.candidates, limits)
-            result.citations, lines = compose.cite(g.hits, chosen)
+            runs = compose.excerpts(q, g.candidates, limits)
+            result.citations, lines = compose.cite_excerpts(g.hits, runs)
             result.abstained = False
             present(result, lines, compose.answer_text(lines), q.asked, q.subject)
         else:
@@ -154,11 +176,11 @@ def _abstain(result: Answer, g: Gathered, limits: compose.Limits) -> None:
     partial_min = float(load_model("abstention").params.get("partial_min", 0.5))
     best = max(g.candidates, key=lambda c: c.score, default=None)
     if best is not None and best.score >= partial_min:
-        chosen = compose.choose(
+        runs = compose.excerpts(
             q, g.candidates, compose.Limits(max_sentences=2, add_min=partial_min, list_items=limits.list_items)
         )
-        result.citations, lines = compose.cite(g.hits, chosen)
+        result.citations, lines = compose.cite_excerpts(g.hits, runs)
         result.partial = True
-        present(result, None, compose.partial_text(q, reasons, lines), q.asked)
+        present(result, lines, compose.answer_text(lines), q.asked, not_said=compose.not_said(q, reasons))
     else:
-        present(result, None, compose.abstention_text(reasons, result.nearby), q.asked)
+        present(result, None, "", q.asked, not_said=compose.abstention_text(reasons, []))

@@ -1,10 +1,14 @@
-"""From scored sentences to the text of an answer, with a citation after every sentence.
+"""From scored sentences to the text of an answer: one to three excerpts, each cited.
 
-:func:`choose` picks the sentences: the one that answers first, then the few that
-add to it (context from the same passage stays together), and for list questions
-the items gathered across passages. :func:`cite` numbers the passages in order of
-use. :func:`answer_text`, :func:`partial_text` and :func:`abstention_text` write the
-Dutch text. Every sentence is an exact span of its passage; nothing is reworded.
+:func:`excerpts` picks the sentences: the one that answers first, then the few that
+add to it, and for list questions the items gathered across passages. Each pick is
+then made readable on its own: a sentence that leans on the one before it ("Dit
+betekent …", "Het gaat om …", "Ten tweede …") brings that sentence along or is left
+out, and a quotation is never cut inside its quotation marks. The picks become
+*excerpts*: runs of contiguous sentences of one passage, in reading order, at most
+three, the best first. :func:`cite` numbers the passages in order of use;
+:func:`answer_text`, :func:`partial_text` and :func:`abstention_text` write the Dutch
+text. Every sentence is an exact span of its passage; nothing is reworded.
 """
 
 from __future__ import annotations
@@ -21,12 +25,22 @@ ABSTAIN_TEXT = "Dat staat niet in de bronnen van deze kennisbank."
 NEARBY_INTRO = "Wel gevonden, maar geen antwoord op uw vraag:"
 PARTIAL_INTRO = "Wel staat erin:"
 
-# "Dit", "Daardoor", "Ook" …: a sentence that leans on the one before it
+# "Dit", "Daardoor", "Ook", "Het gaat om" …: a sentence that leans on the one before it
 _LEANS_BACK = re.compile(
-    r"^(?:- )?(?:dit|dat|deze|die|daardoor|daarom|daarbij|daarnaast|daarmee|hierdoor|hierbij"
-    r"|zo|ook|toch|maar|wel|verder|bovendien|tegelijkertijd|zij|ze|hij)\b",
+    r"^(?:- )?[“\"‘']?(?:dit|dat|deze|die|daar|daardoor|daarom|daarbij|daarnaast|daarmee|daarin|daarvoor"
+    r"|daarna|daaruit|hierdoor|hierbij|hiermee|hierin|hiervoor|zo|ook|toch|maar|wel|verder|bovendien"
+    r"|tegelijkertijd|terwijl|want|dus|echter|vervolgens|anderzijds|en|zij|ze|hij|hun|hen|het gaat om"
+    r"|het betreft|ten (?:eerste|tweede|derde|vierde|slotte)|tot slot|in de eerste plaats"
+    r"|(?:indien|als|wanneer|omdat|doordat|hoewel|nu|zodra|toen|waardoor|daar) (?:dat|dit|die|deze|ze|zij|hij)"
+    r"|toen|behalve|een andere|een ander|andere|het andere|de andere|ook hier|hierna|daarom"
+    r"|(?:\w+ ){1,2}(?:dit|deze|zo'n|zulke)(?= )"
+    r"|(?:op|in|bij|met|voor|van|aan|door|om|na|tot|uit|over|naar|onder|zonder|ondanks|volgens) (?:die|dat|daar|hier))\b",
     re.I,
 )
+MAX_EXCERPTS = 3
+MAX_CONTEXT_BACK = 2  # sentences brought along for a sentence that leans back
+MAX_QUOTE_SENTENCES = 5  # a quotation longer than this is not completed
+MAX_LIST_ITEMS = 9  # items a lead-in brings along
 
 # what the sources do not say, per kind of question ("De bronnen zeggen niet …")
 NOT_SAID = {
@@ -53,6 +67,10 @@ class Limits:
     list_items: int = 8  # list questions: at most this many items
     list_min: float = 0.1  # … each with at least this probability
     type_lead: float = 0.5  # "hoe vaak/hoeveel/wanneer": a sentence with such an answer leads if it has this share of the best probability
+    other_ratio: float = 0.6  # a sentence away from the first excerpt needs this share of the best probability
+    other_excerpts: int = 1  # … and at most this many further excerpts (lists and comparisons: one more)
+    follow_ratio: float = 0.25  # the sentence right after the excerpt joins it with this share
+    follow_max: int = 3  # … at most this many
 
     @classmethod
     def from_params(cls, params: dict) -> Limits:
@@ -86,10 +104,183 @@ def _list_of(lead: Candidate, cands: list[Candidate]) -> list[Candidate]:
 
 
 def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[Candidate]:
-    """The sentences of the answer, in the order they are shown."""
-    # a follow-up asks something new: do not repeat the previous answer (but "welke daarvan …" picks from it)
-    repeat_ok = question.kind in ("list", "yesno", "other")
-    usable = [c for c in cands if repeat_ok or not c.features.get("in_previous_answer")] or cands
+    """The sentences of the answer, in the order they are shown (the excerpts one after another)."""
+    return [c for run in excerpts(question, cands, limits) for c in run]
+
+
+def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list[list[Candidate]]:
+    """The answer's excerpts: runs of contiguous sentences of one passage, in reading order,
+    each readable on its own; the excerpt with the answering sentence first."""
+    picked = _pick(question, cands, limits)
+    if not picked:
+        return []
+    usable = _usable(question, cands)
+    lead = picked[0]
+    chosen: list[Candidate] = []
+    for c in picked:
+        if c in chosen:
+            continue
+        run = _readable(c, usable)
+        if run is None:
+            continue  # leans on a sentence that cannot be shown (a heading, a cut-off start)
+        chosen.extend(x for x in run if x not in chosen)
+    if not chosen:  # nothing picked stands on its own: the best sentence that does
+        for c in sorted(usable, key=lambda c: -c.score)[:20]:
+            run = _readable(c, usable)
+            if run is not None:
+                chosen, lead = run, c
+                break
+        else:
+            return []
+    if lead not in chosen:
+        lead = max(chosen, key=lambda c: c.score)
+    _continue(chosen, lead, usable, limits)
+    return _runs(chosen, lead)
+
+
+# a sentence that announces what follows: "… bestaat uit vier onderdelen.", "Dat zijn:", "de volgende …"
+_ANNOUNCES = re.compile(
+    r"\b(?:de volgende|als volgt|(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|\d+) (?:\w+ )?"
+    r"(?:onderdelen|punten|stappen|factoren|elementen|voorwaarden|aspecten|redenen|doelen|pijlers|uitgangspunten"
+    r"|vormen|rollen|taken|fasen|typen|soorten|knelpunten|lessen|succesfactoren|modules|thema's))\b",
+    re.I,
+)
+
+
+def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate], limits: Limits) -> None:
+    """Let the lead's excerpt go on while the next sentences carry on its answer: one that
+    scores well, or what a sentence announcing a list or a number of points goes on to name."""
+    same = _same_passage(lead, usable)
+    run_end = max((c for c in chosen if c.hit_index == lead.hit_index), key=lambda c: c.start)
+    announced = bool(_ANNOUNCES.search(lead.text)) and not lead.text.rstrip().endswith(":")  # ":" brought its items
+    added = 0
+    while added < limits.follow_max:
+        nxt = _after(run_end, same)
+        if nxt is None or nxt in chosen:
+            break
+        if not (announced or nxt.score >= limits.follow_ratio * lead.score):
+            break
+        run = _readable(nxt, usable)
+        if run is None:
+            break
+        chosen.extend(x for x in run if x not in chosen)
+        run_end = max(run, key=lambda c: c.start)
+        added += 1
+
+
+PICKS_FROM_PREVIOUS = re.compile(r"\b(?:daarvan|hiervan|ervan|welke van|wie van|wat van|die van)\b", re.I)
+
+
+def _usable(question: Question, cands: list[Candidate]) -> list[Candidate]:
+    """A follow-up asks something new: not the sentences the previous answer gave, unless it
+    asks to pick from them ("welke daarvan …")."""
+    if not question.followup or PICKS_FROM_PREVIOUS.search(question.asked):
+        return cands
+    return [c for c in cands if not c.features.get("in_previous_answer")] or cands
+
+
+def _same_passage(c: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    return sorted((x for x in cands if x.hit_index == c.hit_index), key=lambda x: x.start)
+
+
+def _adjacent(a: Candidate, b: Candidate) -> bool:
+    """Whether ``b`` follows ``a`` directly in their passage (only white space between)."""
+    return a.hit_index == b.hit_index and 0 <= b.start - a.end <= 3
+
+
+def _before(c: Candidate, same: list[Candidate]) -> Candidate | None:
+    k = same.index(c)
+    return same[k - 1] if k > 0 and _adjacent(same[k - 1], c) else None
+
+
+def _after(c: Candidate, same: list[Candidate]) -> Candidate | None:
+    k = same.index(c)
+    return same[k + 1] if k + 1 < len(same) and _adjacent(c, same[k + 1]) else None
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence opens by pointing back to the one before it."""
+    return bool(_LEANS_BACK.match(text.strip()))
+
+
+def _open_quotes(text: str) -> int:
+    """Quotation marks opened and not closed (negative: closed without being opened)."""
+    curly = text.count("“") - text.count("”")
+    straight = text.count('"') % 2
+    return curly if curly else straight
+
+
+def _readable(c: Candidate, cands: list[Candidate]) -> list[Candidate] | None:
+    """``c`` with what it needs to be read on its own, in reading order; None when that is not shown.
+
+    Repeated until nothing changes: a sentence that leans back brings the one before it; an
+    open quotation brings the sentences up to its end (a closing one those from its start);
+    a lead-in (":") brings the items or the quotation it introduces.
+    """
+    same = _same_passage(c, cands)
+    run = [c]
+    back = 0
+    for _ in range(MAX_QUOTE_SENTENCES + MAX_LIST_ITEMS):
+        first, last = run[0], run[-1]
+        balance = _open_quotes(" ".join(x.text for x in run))
+        if leans_back(first.text) and not first.features.get("list_item"):
+            back += 1
+            prev = _before(first, same)
+            if prev is None or back > MAX_CONTEXT_BACK + 1:
+                return None
+            run.insert(0, prev)
+        elif balance > 0:
+            nxt = _after(last, same)
+            if nxt is None:
+                return None  # a quotation that does not end in what we can show
+            run.append(nxt)
+        elif balance < 0:
+            prev = _before(first, same)
+            if prev is None:
+                return None
+            run.insert(0, prev)
+        elif last.text.rstrip().endswith(":"):
+            items = _introduced(last, same)
+            if not items:
+                return None  # a lead-in without what it introduces
+            run.extend(items)
+        else:
+            return run if len(run) <= MAX_QUOTE_SENTENCES + MAX_LIST_ITEMS else None
+    return None
+
+
+def _introduced(lead_in: Candidate, same: list[Candidate]) -> list[Candidate]:
+    """The items (or the quotation) a lead-in introduces: the sentences right after it, up to
+    the first that ends a sentence rather than an item (";", "," or a list item go on)."""
+    out: list[Candidate] = []
+    cur = lead_in
+    while len(out) < MAX_LIST_ITEMS:
+        nxt = _after(cur, same)
+        if nxt is None:
+            break
+        out.append(nxt)
+        tail = nxt.text.rstrip()
+        if not (nxt.features.get("list_item") or tail.endswith((";", ","))):
+            break
+        cur = nxt
+    return out
+
+
+def _runs(chosen: list[Candidate], lead: Candidate) -> list[list[Candidate]]:
+    """Contiguous runs per passage in reading order; the lead's run first, then by best score."""
+    runs: list[list[Candidate]] = []
+    for c in sorted(chosen, key=lambda c: (c.hit_index, c.start)):
+        if runs and _adjacent(runs[-1][-1], c):
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    runs.sort(key=lambda r: (lead not in r, -max(c.score for c in r)))
+    return runs[:MAX_EXCERPTS]
+
+
+def _pick(question: Question, cands: list[Candidate], limits: Limits) -> list[Candidate]:
+    """The sentences that answer, best first (before they are made readable)."""
+    usable = _usable(question, cands)
     ranked = sorted(usable, key=lambda c: -c.score)
     if not ranked:
         return []
@@ -98,6 +289,14 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
         typed = [c for c in ranked if c.features["type_match"] and c.score >= limits.type_lead * lead.score]
         if typed:
             lead = typed[0]
+            ranked = [lead] + [c for c in ranked if c is not lead]
+    if question.kind == "definition" and not lead.features.get("definition_opening"):
+        # "wat is X?": a sentence that opens by defining X leads ("De zorgplicht: …", "X is een …")
+        defining = [
+            c for c in ranked if c.features.get("definition_opening") and c.score >= limits.type_lead * lead.score
+        ]
+        if defining:
+            lead = defining[0]
             ranked = [lead] + [c for c in ranked if c is not lead]
     if question.kind == "list" or lead.features["lead_in"]:
         block = _list_of(lead, usable)
@@ -111,48 +310,25 @@ def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[C
                         break
                     if c not in chosen and not any(_similar(c, x) for x in chosen):
                         chosen.append(c)
-            return _order(chosen, lead, reading=True)
+            return chosen
     chosen = [lead]
     chars = len(lead.text)
     limit_n = limits.max_sentences + (2 if question.kind == "list" else 0)
+    elsewhere = 0  # picks away from the lead's neighbourhood: each a further excerpt
+    most_elsewhere = limits.other_excerpts + (1 if question.kind in ("list", "compare") else 0)
     for c in ranked[1:]:
         if len(chosen) >= limit_n or c.score < limits.add_min or c.score < limits.add_ratio * lead.score:
             break
         if chars + len(c.text) > limits.max_chars or any(_similar(c, x) for x in chosen):
             continue
+        near = c.hit_index == lead.hit_index and abs(c.start - lead.start) < 400
+        if not near:
+            if elsewhere >= most_elsewhere or c.score < limits.other_ratio * lead.score:
+                continue
+            elsewhere += 1
         chosen.append(c)
         chars += len(c.text)
-    if _LEANS_BACK.match(lead.text):  # "Dit komt doordat …": give it the sentence it points back to
-        before = [c for c in usable if c.hit_index == lead.hit_index and c.end <= lead.start]
-        if before:
-            prev = max(before, key=lambda c: c.end)
-            if prev not in chosen and lead.start - prev.end < 3:
-                chosen.append(prev)
-    return _order(chosen, lead)
-
-
-def _order(chosen: list[Candidate], lead: Candidate, reading: bool = False) -> list[Candidate]:
-    """The lead's passage first, then the other passages by their best sentence. Within the
-    lead's passage the lead comes first (what it leans on may precede it) unless ``reading``
-    (a list: its lead-in and items in reading order); elsewhere, reading order."""
-    groups: dict[int, list[Candidate]] = {}
-    for c in chosen:
-        groups.setdefault(c.hit_index, []).append(c)
-    order = sorted(groups, key=lambda i: (i != lead.hit_index, -max(c.score for c in groups[i])))
-    out: list[Candidate] = []
-    for i in order:
-        group = sorted(groups[i], key=lambda c: c.start)
-        if i == lead.hit_index and not reading:  # the answering sentence leads
-            k = group.index(lead)
-            head = (
-                group[k - 1 : k] if k > 0 and _LEANS_BACK.match(lead.text) and lead.start - group[k - 1].end < 3 else []
-            )
-            rest = [c for c in group if c is not lead and c not in head]
-            group = (
-                head + [lead] + [c for c in rest if c.start > lead.start] + [c for c in rest if c.start < lead.start]
-            )
-        out.extend(group)
-    return out
+    return chosen
 
 
 def cite(hits: list[Hit], chosen: list[Candidate]) -> tuple[list[Citation], list[tuple[str, int]]]:
@@ -171,6 +347,23 @@ def cite(hits: list[Hit], chosen: list[Candidate]) -> tuple[list[Citation], list
     return citations, lines
 
 
+def cite_excerpts(hits: list[Hit], runs: list[list[Candidate]]) -> tuple[list[Citation], list[tuple[str, int]]]:
+    """Citations as :func:`cite` numbers them, and one (text, number) line per excerpt: its
+    sentences joined in reading order (a list as its lead-in and '- ' items on lines of their own)."""
+    chosen = [c for run in runs for c in run]
+    citations, sentence_lines = cite(hits, chosen)
+    number = {c.hit_index: n for c, (_, n) in zip(chosen, sentence_lines)}
+    lines = []
+    for run in runs:
+        items = [c for c in run if c.features.get("list_item")]
+        if len(items) >= 2:
+            text = "\n".join(as_item(c.text) if c in items else c.text.strip() for c in run)
+        else:
+            text = " ".join(_prose(c.text) for c in run)
+        lines.append((text, number[run[0].hit_index]))
+    return citations, lines
+
+
 def as_item(text: str) -> str:
     t = text.strip()
     return t if t.startswith("- ") else f"- {t.lstrip('•* ').strip()}"
@@ -181,11 +374,13 @@ def is_list(lines: list[tuple[str, int]]) -> bool:
 
 
 def answer_text(lines: list[tuple[str, int]]) -> str:
-    """The sentences with their [n]; a list as a lead line and '- ' items."""
+    """The lines with their [n]: excerpts as paragraphs; a list as a lead line and '- ' items."""
     if is_list(lines):
         (head, n), *items = lines
         return f"{head} [{n}]\n" + "\n".join(f"{as_item(t)} [{m}]" for t, m in items)
-    return " ".join(f"{_prose(t)} [{n}]" for t, n in lines)
+    if any("\n" in t for t, _ in lines):  # an excerpt that holds a list
+        return "\n\n".join(f"{t} [{n}]" for t, n in lines)
+    return "\n\n".join(f"{_prose(t)} [{n}]" for t, n in lines)
 
 
 def _prose(text: str) -> str:

@@ -34,6 +34,29 @@ _CAPTION = re.compile(
     r"^(?:- )?(?:foto|beeld|fotografie|illustratie|figuur|tabel|grafiek|bron|v\.?l\.?n\.?r\.?)\b[\s\d:.]", re.I
 )
 _LINK = re.compile(r"https?://|www\.|\.nl\b|\.com\b|\.org\b|@", re.I)
+# "Mol Lous, A. (2015). … Tijdschrift voor Orthopedagogiek, 54, 39-44."
+_BIBLIOGRAPHY = re.compile(
+    r"^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'’-]+\s){0,3}[A-Z][\w'’-]+,\s(?:[A-Z]\.\s?){1,3}"
+    r"|\(\d{4}[a-z]?\)\.\s"
+    r"|,\s\d+(?:\(\d+\))?,\s\d+\s?[-–]\s?\d+\.?$"
+)
+# a footnote: its number, then the note ("2 Dit aantal betreft …", "1 Cluster 1: …")
+_FOOTNOTE = re.compile(r"^(?:- )?\d{1,2}\s+[A-Z]")
+# a byline: a name, a comma and a role ("Jan de Vos, adviseur VOO …")
+_BYLINE = re.compile(
+    r"^(?:- )?(?:[A-Z][\w'’-]+\s(?:(?:van|de|der|den|ten|ter|het)\s){0,2}){1,3}[A-Z][\w'’-]+,\s(?:\w+\s)?"
+    r"(?:adviseur|directeur|voorzitter|bestuurder|beleidsmedewerker|leraar|leerkracht|docent|intern begeleider"
+    r"|coördinator|coordinator|moeder|vader|ouder|lid|lector|hoogleraar|onderzoeker|programmaleider|schoolleider"
+    r"|projectleider|manager|consulent|orthopedagoog|wethouder|minister|staatssecretaris|namens)\b"
+)
+# a line of a table of contents ("Inleiding ........ 3")
+_TOC = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$|^[^.!?]{3,60}\s\d{1,3}\s*$")
+_FINITE = re.compile(
+    r"\b(?:zegt|zei|vertelt|vertelde|vindt|vond|is|was|zijn|waren|heeft|had|hebben|wordt|werd|gaat|ging|kan|kon"
+    r"|moet|moest|wil|wilde|komt|kwam|krijgt|kreeg)\b"
+)
+# two short title-like fragments ("Medezeggenschap versterken. Niet apart maar samen!")
+_TITLE_PAIR = re.compile(r"^[A-Z][^.!?]{3,40}[.!?]\s+[A-Z][^.!?]{3,40}[.!?]$")
 _TERMINAL = re.compile(r"[.!:;)”\"'’]$")
 
 
@@ -48,8 +71,16 @@ def unusable(text: str, section: str = "") -> str | None:
         return "te kort"
     if t.endswith("?"):
         return "vraag"
-    if _REFERENCE.search(text.strip()):
+    if _REFERENCE.search(text.strip()) or _BIBLIOGRAPHY.search(text.strip()):
         return "literatuurverwijzing"
+    if _FOOTNOTE.match(text.strip()):
+        return "voetnoot"
+    if _BYLINE.match(t) and not _FINITE.search(t):
+        return "naamregel"
+    if _TOC.search(t) and len(words(t)) <= 10:
+        return "inhoudsopgave"
+    if _TITLE_PAIR.match(t) and len(words(t)) <= 8:
+        return "kop"
     if _CAPTION.match(text.strip()):
         return "bijschrift"
     if is_instruction(t):

@@ -14,9 +14,14 @@ passage.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import re
+import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 
@@ -74,42 +79,178 @@ def build_messages(question: str, passages: list[dict], history: list[dict] | No
     return messages
 
 
+MAX_REPLY_CHARS = 20_000  # the prompt asks for five sentences; a longer reply is refused, not kept
+MAX_LINE_BYTES = 256_000  # one server-sent event (a token is a few bytes)
+MAX_BODY_BYTES = 1_000_000  # a reply that does not stream
+
+
+class _Redirected(Exception):
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed: the API key goes to ``KB_LLM_BASE_URL`` and nowhere else."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise _Redirected(newurl)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+_END = object()
+
+
 def stream_chat(settings: Settings, messages: list[dict], on_token: Callable[[str], None] | None = None) -> str:
-    """POST /chat/completions with ``stream: true``; return the whole reply."""
+    """POST /chat/completions with ``stream: true``; return the whole reply.
+
+    ``KB_LLM_TIMEOUT`` bounds the whole reply, not each read: a server that sends one token a
+    second is cut off at the timeout like one that sends nothing. The reply is read in a
+    thread of its own, ``on_token`` is called in the caller's thread (the app draws there).
+    Whatever goes wrong (no server, an error object, no ``choices``, a reply too long, a
+    redirect) is an :class:`LLMError` with a Dutch reason; the caller falls back.
+    """
+    timeout = max(0.1, float(settings.llm_timeout))
+    deadline = time.monotonic() + timeout
     url = settings.llm_base_url.rstrip("/") + "/chat/completions"
     body = json.dumps({"model": settings.llm_model, "messages": messages, "stream": True, "temperature": 0}).encode()
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if settings.llm_api_key:
         headers["Authorization"] = f"Bearer {settings.llm_api_key}"
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    pieces: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            with _OPENER.open(req, timeout=timeout) as resp:  # each socket read waits at most the timeout
+                for piece in _pieces(resp, stop):
+                    pieces.put(piece)
+            pieces.put(_END)
+        except Exception as e:
+            pieces.put(_llm_error(e))  # here, not in the caller: reading an error's body may take a while
+
+    threading.Thread(target=read, name="kb-llm", daemon=True).start()
     parts: list[str] = []
+    size = 0
     try:
-        with urllib.request.urlopen(req, timeout=settings.llm_timeout) as resp:
-            for piece in _sse_pieces(resp):
-                parts.append(piece)
-                if on_token:
-                    on_token(piece)
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
-        raise LLMError(f"taalmodel niet bereikbaar of te traag ({type(e).__name__}: {e})") from e
-    return "".join(parts)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LLMError(f"geen volledig antwoord binnen {timeout:g} s, de grens van KB_LLM_TIMEOUT")
+            try:
+                item = pieces.get(timeout=left)
+            except queue.Empty:
+                continue
+            if item is _END:
+                break
+            if isinstance(item, LLMError):
+                raise item
+            size += len(item)
+            if size > MAX_REPLY_CHARS:
+                raise LLMError(_too_long())
+            parts.append(item)
+            if on_token:
+                on_token(item)
+    finally:
+        stop.set()  # the reading thread ends at its next line (or its read's timeout)
+    reply = "".join(parts)
+    if not reply.strip():
+        raise LLMError("het taalmodel gaf een leeg antwoord")
+    return reply
 
 
-def _sse_pieces(resp) -> Iterator[str]:
+def _too_long() -> str:
+    return f"het antwoord was langer dan {MAX_REPLY_CHARS} tekens en is afgebroken"
+
+
+def _llm_error(e: Exception) -> LLMError:
+    """A Dutch reason for what went wrong with the request."""
+    if isinstance(e, LLMError):
+        return e
+    if isinstance(e, _Redirected):
+        return LLMError(
+            f"het adres stuurt door naar {_server_text(urllib.parse.urlsplit(e.url).netloc) or 'een ander adres'}; een doorverwijzing wordt niet gevolgd, zodat de "
+            "API-sleutel alleen naar KB_LLM_BASE_URL gaat. Zet KB_LLM_BASE_URL op het adres van het taalmodel zelf"
+        )
+    if isinstance(e, urllib.error.HTTPError):
+        detail = ""
+        with contextlib.suppress(Exception):
+            detail = _error_text(json.loads(e.read(MAX_LINE_BYTES).decode("utf-8", "replace")))
+        return LLMError(f"het taalmodel antwoordde met HTTP {e.code}" + (f": {detail}" if detail else ""))
+    if isinstance(e, (urllib.error.URLError, TimeoutError, OSError)):
+        return LLMError(f"taalmodel niet bereikbaar of te traag ({type(e).__name__}: {_server_text(str(e))})")
+    return LLMError(f"onverwacht antwoord van het taalmodel ({type(e).__name__})")
+
+
+def _server_text(text: str, limit: int = 200) -> str:
+    """Text from the server, short and without Markdown that could become a link or an image."""
+    return re.sub(r"[\[\]()<>`!*_#|\\]", " ", " ".join(str(text).split()))[:limit].strip()
+
+
+def _error_text(data) -> str:
+    """The message of an OpenAI-style error object (``{"error": {"message": …}}``), or ""."""
+    if not isinstance(data, dict) or "error" not in data:
+        return ""
+    error = data["error"]
+    message = error.get("message") if isinstance(error, dict) else error
+    return _server_text(message if isinstance(message, str) and message else json.dumps(error)[:200])
+
+
+def _parse(text: str | bytes):
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise LLMError(f"onleesbaar antwoord van het taalmodel ({type(e).__name__})") from None
+    if not isinstance(data, dict):
+        raise LLMError("onverwacht antwoord van het taalmodel (geen JSON-object)")
+    if "error" in data:
+        raise LLMError(f"het taalmodel meldt een fout: {_error_text(data) or 'zonder uitleg'}")
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        raise LLMError("onverwacht antwoord van het taalmodel (geen 'choices')")
+    return choices
+
+
+def _content(choices: list, key: str) -> str:
+    """The text of the first choice's ``key`` ("delta" or "message"); "" when it has none."""
+    first = choices[0] if choices else None
+    part = first.get(key) if isinstance(first, dict) else None
+    content = part.get("content") if isinstance(part, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def _pieces(resp, stop: threading.Event) -> Iterator[str]:
+    """The pieces of the reply as they arrive (server-sent events), or the whole reply at once."""
     content_type = resp.headers.get("Content-Type", "")
     if "text/event-stream" not in content_type:
-        data = json.loads(resp.read().decode("utf-8"))
-        yield data["choices"][0]["message"]["content"]
+        body = resp.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            raise LLMError(_too_long())
+        choices = _parse(body)
+        if not choices:
+            raise LLMError("het taalmodel gaf een leeg antwoord (geen 'choices')")
+        yield _content(choices, "message")
         return
-    for raw in resp:
-        line = raw.decode("utf-8").strip()
+    size = 0
+    while not stop.is_set():
+        raw = resp.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            break
+        if len(raw) > MAX_LINE_BYTES:
+            raise LLMError(_too_long())
+        line = raw.decode("utf-8", "replace").strip()
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
         if payload == "[DONE]":
             break
-        delta = json.loads(payload)["choices"][0].get("delta", {})
-        if delta.get("content"):
-            yield delta["content"]
+        piece = _content(_parse(payload), "delta")  # a chunk without choices (usage) adds nothing
+        if piece:
+            size += len(piece)
+            if size > MAX_REPLY_CHARS:
+                raise LLMError(_too_long())
+            yield piece
 
 
 _CITE = re.compile(r"\[(\d+)\]")

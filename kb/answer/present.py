@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from kb.answer.compose import as_item
-from kb.results import Answer, Term
+from kb.answer.compose import NEARBY_INTRO, PARTIAL_INTRO, as_item
+from kb.results import Answer, Excerpt, Term
 from kb.retrieval.glossary import mentions
 
 PERSONAS = ("ouder", "leraar", "trainer")
@@ -41,18 +41,45 @@ def _parent_lead(answer: Answer, asked: str) -> str | None:
     return f"Eerst een begrip: {t.full} ({t.term}) — {t.uitleg}"
 
 
-def present(answer: Answer, lines: list[tuple[str, int]] | None, body: str, asked: str, subject: str = "") -> None:
-    """Write ``answer.answer`` (and ``lead`` / ``bullets``) from the composed ``body``."""
+def present(
+    answer: Answer,
+    lines: list[tuple[str, int]] | None,
+    body: str,
+    asked: str,
+    subject: str = "",
+    not_said: str | None = None,
+) -> None:
+    """Fill the answer's parts (``body``, ``excerpts``, ``lead``, ``bullets``, ``glossary_extra``,
+    ``persona_note``, ``not_said``) from the composed ``body``, and ``answer`` as their one text."""
     extra = glossary_extra(answer, subject) if subject and not answer.abstained else None
-    text = body + (f"\n\n{extra}" if extra else "")
+    answer.excerpts = [Excerpt(n, t) for t, n in lines or []]
+    answer.glossary_extra, answer.not_said = extra, not_said
+    answer.body = body
     if answer.persona == "trainer" and lines and not answer.abstained:
         answer.bullets = [f"{as_item(t)} [{n}]" for t, n in lines]
-        sources = "\n".join(f"[{c.n}] {c.source_line()}" for c in answer.citations)
-        text = "\n".join(answer.bullets) + (f"\n\n{extra}" if extra else "") + "\n\nBronnen:\n" + sources
-    elif answer.persona == "ouder":
+        answer.body = "\n".join(answer.bullets)
+    if answer.persona == "ouder":
         if not answer.abstained and not extra:
             answer.lead = _parent_lead(answer, asked)
-        if answer.lead:
-            text = f"{answer.lead}\n\nWat de bronnen zeggen:\n{text}"
-        text += "\n\n" + PARENT_TAIL
-    answer.answer = text
+        answer.persona_note = PARENT_TAIL
+    answer.answer = full_text(answer)
+
+
+def full_text(answer: Answer) -> str:
+    """The answer's parts as one text (the command line, ``--json``'s ``answer``)."""
+    text = answer.body
+    if answer.not_said and answer.body:
+        text = f"{answer.not_said} {PARTIAL_INTRO} {text}"
+    elif answer.not_said:
+        text = answer.not_said
+    if answer.glossary_extra:
+        text += f"\n\n{answer.glossary_extra}"
+    if answer.persona == "trainer" and answer.bullets:
+        text += "\n\nBronnen:\n" + "\n".join(f"[{c.n}] {c.source_line()}" for c in answer.citations)
+    if answer.lead:
+        text = f"{answer.lead}\n\nWat de bronnen zeggen:\n{text}"
+    if answer.abstained and not answer.partial and answer.nearby:
+        text += f" {NEARBY_INTRO}\n" + "\n".join(f"- {p.source_line()}" for p in answer.nearby)
+    if answer.persona_note:
+        text += "\n\n" + answer.persona_note
+    return text

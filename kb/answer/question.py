@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.text import STOPWORDS, fold, words
+from kb.text import STOPWORDS, common_words, fold, words
 
 MAX_QUESTION_CHARS = 1000
 EMPTY_NOTICE = "Stel een vraag in woorden, bijvoorbeeld: 'Wat is een ontwikkelingsperspectief?'"
@@ -236,12 +236,13 @@ class Question:
 
     raw: str  # as typed
     asked: str  # the user's own words, whitespace normalised (and shortened if very long)
-    query: str  # what to search with: a follow-up joined with the question it depends on
+    query: str  # what to search with: a follow-up with the topic of the question it depends on
     kind: str  # frequency | duration | quantity | time | reason | person | place | definition | list | how | yesno | other
     language: str  # "nl" | "en"
     followup: bool = False
     previous_answer: str = ""  # the assistant's last answer, for a follow-up (not to be repeated)
     notice: str | None = None  # said to the user before the answer
+    topic: str = ""  # a follow-up: the topic it takes from the earlier question ("opp")
 
     @property
     def empty(self) -> bool:
@@ -282,8 +283,11 @@ def is_english(question: str) -> bool:
     if len(ws) < 3:
         return False
     en = sum(w in _ENGLISH for w in ws)
-    nl = sum(w in _DUTCH_HINTS for w in ws)
-    return en >= 2 and en > 1.5 * nl
+    if en < 2:
+        return False
+    dutch = common_words()  # Dutch words of everyday frequency ("hoeveel", "werken", "scholen")
+    nl = sum(w in _DUTCH_HINTS or (w in dutch and w not in _ENGLISH) for w in ws)
+    return en > 1.5 * nl
 
 
 def question_kind(text: str) -> str:
@@ -315,17 +319,77 @@ def is_followup(question: str) -> bool:
     ]
     if ws[0] in ("en", "maar", "ook", "dus", "and", "but"):
         return True
-    if any(w in _STRONG_ANAPHORA for w in ws) and len(content) <= 4:
+    if any(w in _STRONG_ANAPHORA for w in ws) and len(content) <= 2:
         return True
     pronouns = [
         w
         for i, w in enumerate(ws)
         if (w == "het" and (i + 1 == len(ws) or ws[i + 1] in _PARTICLES))
-        or (w == "er" and i + 1 < len(ws) and ws[i + 1] in _PARTICLES)
+        or (w == "er" and i + 1 < len(ws) and ws[i + 1] in _PARTICLES and len(content) <= 1)
     ]
-    if (pronouns or any(w in _WEAK_ANAPHORA for w in ws)) and len(content) <= 2:
+    # a pronoun with little else ("wie beslist dat dan?"); a longer question with two content words of
+    # its own ("wat is een opp precies en moet ik daar voor tekenen") stands on its own
+    if (pronouns or any(w in _WEAK_ANAPHORA for w in ws)) and (
+        len(content) <= 1 or (len(content) <= 2 and len(ws) <= 8)
+    ):
         return True
     return not content  # "waarom?", "hoe dan?"
+
+
+#: words that say nothing about the topic of a question ("mijn kind", "kunt u uitleggen")
+_NOT_TOPIC = {
+    "kind",
+    "kinderen",
+    "zoon",
+    "dochter",
+    "school",
+    "weet",
+    "weten",
+    "vraag",
+    "vragen",
+    "vind",
+    "vinden",
+    "graag",
+    "uitleggen",
+    "leg",
+    "uit",
+    "zeggen",
+    "zegt",
+    "staat",
+    "bronnen",
+    "onderzoek",
+    "gebeurt",
+    "klopt",
+    "gaat",
+    "komt",
+    "krijgt",
+    "krijgen",
+    "kunt",
+    "klopte",
+    "wij",
+    "jullie",
+    "jij",
+}
+
+
+def topic_of(question: str) -> str:
+    """The topic of a question, its content words in order: "wat is een opp precies?" → "opp",
+    "waar geven scholen het geld voor passend onderwijs aan uit?" → "scholen geld passend onderwijs"."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
+    focus = next((p for p in reversed(parts) if "?" in p), parts[-1]) if len(parts) > 1 else question
+    ws = words(focus)
+    keep = [
+        w
+        for w in ws
+        if w not in STOPWORDS
+        and w not in _QUESTION_WORDS
+        and w not in _WEAK_ANAPHORA
+        and w not in _STRONG_ANAPHORA
+        and w not in _PARTICLES
+        and w not in _NOT_TOPIC
+        and len(w) > 1
+    ]
+    return " ".join(dict.fromkeys(keep[:6]))
 
 
 def analyse(question: str | None, history: list[dict] | None = None) -> Question:
@@ -336,17 +400,21 @@ def analyse(question: str | None, history: list[dict] | None = None) -> Question
     language = "en" if is_english(asked) else "nl"
     if language == "en":
         notice = f"{notice} {ENGLISH_NOTICE}" if notice else ENGLISH_NOTICE
-    query, followup, previous_answer = asked, False, ""
+    query, followup, previous_answer, topic = asked, False, "", ""
     turns = [t for t in history or [] if t.get("content")]
     users = [str(t["content"]) for t in turns if t.get("role") == "user"]
     if users and is_followup(asked):
         followup = True
-        context = [users[-1]]
-        for earlier in reversed(users[:-1]):  # a chain of follow-ups goes back to its first question
-            if not is_followup(context[0]):
-                break
-            context.insert(0, earlier)
-        query = " ".join([*context, asked])
+        root = len(users) - 1
+        while root > 0 and is_followup(users[root]):  # a chain of follow-ups goes back to its first question
+            root -= 1
+        own = set(words(topic_of(asked)))
+        topic = " ".join(w for w in topic_of(users[root]).split() if w not in own)
+        if root < len(users) - 1:  # what the follow-ups in between added ("en in het vo?" → "vo")
+            extra = [w for u in users[root + 1 :] for w in topic_of(u).split()]
+            topic = " ".join(dict.fromkeys([*topic.split(), *[w for w in extra if w not in own]]))
+        query = f"{asked} ({topic})" if topic else f"{users[-1]} {asked}"
         answers = [str(t["content"]) for t in turns if t.get("role") == "assistant"]
         previous_answer = answers[-1] if answers else ""
-    return Question(question or "", asked, query, question_kind(asked), language, followup, previous_answer, notice)
+    kind = question_kind(asked)
+    return Question(question or "", asked, query, kind, language, followup, previous_answer, notice, topic)

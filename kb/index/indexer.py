@@ -155,7 +155,7 @@ def _switch(settings: Settings, old, target) -> None:
 
 def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder, carry=None) -> IngestReport:
     from kb.index.layout import exists
-    from kb.index.store import Store
+    from kb.index.store import CHUNKER_VERSION, Store
 
     report = IngestReport()
     inputs = [Path(p) for p in files_in] if files_in else [settings.corpus_dir]
@@ -191,10 +191,14 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
     files = discover(inputs, report)
     report.files = len(files)
     encoder_of = _Encoder(embedder, settings)
+    known = dict(store.documents())
+    outdated = bool(known) and store.head().get("chunker") != CHUNKER_VERSION
+    if outdated:  # cleaned or chunked by an older version: every document given is done again
+        known = {doc_id: {**entry, "sha256": ""} for doc_id, entry in known.items()}
     # the model loads while the first changed file is read and cleaned (not at all when none changed)
     stream = prepared(
         files,
-        dict(store.documents()),
+        known,
         settings,
         on_change=encoder_of.warm_up,
         on_step=lambda done, total, name: progress("clean", done, total, name),
@@ -214,6 +218,9 @@ def _ingest_into(paths_, files_in, settings, rebuild, prune, progress, embedder,
                 store.delete_document(doc_id)
                 report.removed.append(doc_id)
 
+    if outdated and not report.failed and set(store.documents()) <= set(report.updated) | set(report.added):
+        store.manifest["chunker"] = CHUNKER_VERSION  # every document is in the current version now
+        store.save_manifest()
     try:
         if report.added or report.updated or report.removed or rebuild or store.lexical_stale():
             store.rebuild_lexical()

@@ -2,7 +2,9 @@
 
 The lexical index is derived data: it is rebuilt from the Chroma collection after every
 ingest that changed something, and stamped with the collection's chunk ids so that
-search can tell when it is out of step.
+search can tell when it is out of step. Beside the BM25 index it keeps the index's words
+as written (lower-cased) with how often they occur (``words.tsv``): the vocabulary that a
+misspelt query word is corrected against (:mod:`kb.retrieval.spelling`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import bm25s
@@ -20,8 +23,8 @@ import numpy as np
 
 from kb.text import ANALYZER_VERSION, analyze
 
-FORMAT = 2  # 1: one chunk_ids.json with the stamp and all ids
-_META_FILE, _IDS_TXT = "lexical.json", "ids.txt"
+FORMAT = 3  # 1: one chunk_ids.json with the stamp and all ids. 2: no words.tsv
+_META_FILE, _IDS_TXT, _WORDS = "lexical.json", "ids.txt", "words.tsv"
 
 
 def fingerprint(ids: list[str]) -> str:
@@ -54,6 +57,7 @@ class LexicalIndex:
         self.read_stamp = read_stamp
         self._directory = directory
         self._idf: dict[str, float] = {}
+        self._words: dict[str, int] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -63,15 +67,34 @@ class LexicalIndex:
             self._ids = text.split("\n") if text else []
         return self._ids
 
+    def words(self) -> dict[str, int]:
+        """The words of the indexed passages as written (lower-cased) and how often each occurs
+        (read from disk on first use)."""
+        if self._words is None:
+            self._words = {}
+            try:
+                text = (self._directory / _WORDS).read_text(encoding="utf-8") if self._directory else ""
+            except OSError:
+                text = ""
+            for line in text.split("\n"):
+                word, _, count = line.partition("\t")
+                if word and count.isdigit():
+                    self._words[word] = int(count)
+        return self._words
+
     @classmethod
-    def from_terms(cls, ids: list[str], terms: list[list[str]]) -> LexicalIndex:
-        """From the analysed terms of each chunk (:func:`kb.text.analyze`)."""
+    def from_terms(cls, ids: list[str], terms: list[list[str]], words: Counter[str] | None = None) -> LexicalIndex:
+        """From the analysed terms of each chunk (:func:`kb.text.analyze`) and the counted words
+        of all chunks (:func:`kb.text.surface_words`)."""
         if not ids:
-            return cls(None, [], fingerprint([]))
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        # every document gets at least one token, so bm25s keeps the id alignment
-        retriever.index([t or ["_"] for t in terms], show_progress=False)
-        return cls(retriever, list(ids), fingerprint(ids))
+            lex = cls(None, [], fingerprint([]))
+        else:
+            retriever = bm25s.BM25(k1=1.2, b=0.75)
+            # every document gets at least one token, so bm25s keeps the id alignment
+            retriever.index([t or ["_"] for t in terms], show_progress=False)
+            lex = cls(retriever, list(ids), fingerprint(ids))
+        lex._words = dict(words or {})
+        return lex
 
     def save(self, directory: Path) -> None:
         """Write to a temporary folder, then swap it in, so a crash never leaves half an index."""
@@ -80,6 +103,8 @@ class LexicalIndex:
         if self.retriever is not None:
             self.retriever.save(str(tmp), show_progress=False)
         (tmp / _IDS_TXT).write_text("\n".join(self.ids), encoding="utf-8")
+        words = sorted(self.words().items(), key=lambda wc: (-wc[1], wc[0]))
+        (tmp / _WORDS).write_text("\n".join(f"{w}\t{c}" for w, c in words), encoding="utf-8")
         meta = {"format": FORMAT, "stamp": self.stamp, "count": self.count, "read": self.read_stamp}
         (tmp / _META_FILE).write_text(json.dumps(meta))
         old = directory.with_name(directory.name + ".old")
@@ -136,6 +161,16 @@ class LexicalIndex:
                     df = int(indptr[tid + 1] - indptr[tid])
             self._idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return self._idf[term]
+
+    def terms(self) -> list[str]:
+        """Every analysed term (stem) of the index."""
+        return list(self.retriever.vocab_dict) if self.retriever is not None else []
+
+    @staticmethod
+    def stem(word: str) -> str:
+        """The term a single word becomes in the index ("" for a stop word)."""
+        terms = analyze(word)
+        return terms[0] if terms else ""
 
     def knows(self, word: str) -> bool:
         """Whether the word (its stem) occurs anywhere in the indexed passages."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.catalog import describe
-from ingest.chunk import chunk_blocks
+from ingest.chunk import LIST_MAX_FACTOR, chunk_blocks
 from ingest.clean import clean_pages
 from ingest.loaders import LoadError, file_sha256, format_by_kind, load_file
 from ingest.types import Block, Chunk
@@ -53,13 +53,25 @@ class Outcome:
 def prepare(
     path: Path, settings: Settings, on_step: Callable[[int, int, str], None] | None = None
 ) -> tuple[list[Block], list[Chunk], dict]:
-    """Load, clean, describe and chunk one file (no index access); ``on_step`` sees the cleaning."""
-    doc = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    """Load, clean, describe and chunk one file (no index access); ``on_step`` sees the cleaning.
+
+    A file over the limits (``KB_MAX_FILE_MB``, ``KB_MAX_PAGES``, ``KB_MAX_PASSAGES``) is
+    refused as early as its size can be told: bytes and pages before any text is read, a
+    text far too long for the passage limit before it is cleaned, the passages before any
+    of them is embedded."""
+    doc = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000), max_pages=settings.max_pages)
+    limit = settings.max_passages
+    if limit > 0 and sum(len(p.text) for p in doc.pages) > limit * settings.chunk_size * LIST_MAX_FACTOR:
+        # more passages than the limit even in chunks of the longest kind (a whole list), unless
+        # cleaning dropped most of the text: refused before cleaning, which takes seconds per MB
+        raise LoadError(path, _too_many_passages(f"meer dan {limit}", limit))
     blocks = clean_pages(doc.pages, on_step)
     if not any(b.text.strip() for b in blocks if b.kind != "heading"):
         raise LoadError(path, "na het opschonen bleef er geen tekst over om te doorzoeken")
     meta = describe(doc, blocks)
     chunks = chunk_blocks(doc.doc_id, blocks, meta, settings.chunk_size, settings.chunk_overlap)
+    if limit > 0 and len(chunks) > limit:
+        raise LoadError(path, _too_many_passages(str(len(chunks)), limit))
     if not settings.context_headers:
         for c in chunks:
             c.header = ""
@@ -71,6 +83,34 @@ def prepare(
         "pages": len(doc.pages) if (fmt := format_by_kind(doc.kind)) and fmt.paged else None,
     }
     return blocks, chunks, entry
+
+
+def _too_many_passages(count: str, limit: int) -> str:
+    return (
+        f"het document zou {count} passages worden; de grens is {limit} passages per bestand "
+        "(in te stellen met KB_MAX_PASSAGES); splits het document of verhoog de grens"
+    )
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return str(a) == str(b)
+
+
+def _elsewhere(entry: dict | None, f: Path) -> str | None:
+    """The other file a document of the same name came from, when that file is still there.
+
+    A document is known by its file name: a same-named file from another folder would
+    replace it. A file that moved (its old path is gone) is the same document."""
+    old = (entry or {}).get("path")
+    if not old or _same_file(old, f):
+        return None
+    try:
+        return old if Path(old).is_file() else None
+    except OSError:
+        return None
 
 
 def outcomes(
@@ -95,6 +135,15 @@ def outcomes(
         try:
             if entry and entry.get("sha256") == file_sha256(f):
                 yield Outcome(i, f, unchanged=True)
+                continue
+            other = _elsewhere(entry, f)
+            if other is not None:
+                reason = (
+                    f"er staat al een document met de naam {doc_id} in de kennisbank, uit een ander bestand "
+                    f"({other}); dat wordt niet vervangen. Geef dit bestand een unieke naam; is het een nieuwe "
+                    "versie van hetzelfde document, verwijder dan eerst het andere bestand"
+                )
+                yield Outcome(i, f, failed=reason)
                 continue
             if on_change is not None:
                 on_change()

@@ -1,8 +1,8 @@
 """The read side of one index: what a query needs, in two files that open at once.
 
     read/vectors.npy      float32 [n, dim]: the passage vectors (normalised), memory-mapped
-    read/filters.npy      per passage, memory-mapped: document, type, year and sectors as
-                          numbers (the names in chunks.sqlite3), what filters look at
+    read/filters.npy      per passage, memory-mapped: document, type, year, sectors and
+                          speaker as numbers (the names in chunks.sqlite3), what filters look at
     read/chunks.sqlite3   per passage: its row in vectors.npy, id, text, metadata (JSON);
                           per document its manifest entry without the chunk ids; the stamp
 
@@ -29,9 +29,11 @@ import numpy as np
 
 from kb.index.records import StoredPassage
 
-FORMAT = 2  # 1: the filter fields as JSON per passage; no documents table
+FORMAT = 3  # 1: the filter fields as JSON per passage; no documents table. 2: no speaker
 _VECTORS, _FILTERS, _DB = "vectors.npy", "filters.npy", "chunks.sqlite3"
-FILTER_DTYPE = np.dtype([("doc", np.int32), ("type", np.int16), ("year", np.int16), ("sectors", np.uint32)])
+FILTER_DTYPE = np.dtype(
+    [("doc", np.int32), ("type", np.int16), ("year", np.int16), ("sectors", np.uint32), ("speaker", np.int32)]
+)
 
 
 def read_stamp(documents: dict[str, dict]) -> str:
@@ -50,6 +52,7 @@ class FilterColumns:
     def __init__(self, table: np.ndarray, names: dict[str, list[str]]):
         self.table = table
         self.docs, self.types, self.sectors = names["docs"], names["types"], names["sectors"]
+        self.speakers: list[str] = names.get("speakers", [])  # index 0 is "" (no speaker known)
 
     @staticmethod
     def codes(names: list[str], wanted: Iterable[str]) -> list[int]:
@@ -95,7 +98,8 @@ class ReadIndexWriter:
         self.filters = np.lib.format.open_memmap(
             self.tmp / _FILTERS, mode="w+", dtype=FILTER_DTYPE, shape=(max(capacity, 1),)
         )
-        self._docs, self._types, self._sectors = _Coder(), _Coder(), _Coder()
+        self._docs, self._types, self._sectors, self._speakers = _Coder(), _Coder(), _Coder(), _Coder()
+        self._speakers("")  # code 0: no speaker known
         self.count = 0
 
     def set_documents(self, documents: dict[str, dict]) -> None:
@@ -130,11 +134,17 @@ class ReadIndexWriter:
                 self._types(record.doc_type),
                 record.year,
                 sectors,
+                self._speakers(record.speaker),
             )
         self.count += n
 
     def commit(self) -> None:
-        names = {"docs": self._docs.names, "types": self._types.names, "sectors": self._sectors.names}
+        names = {
+            "docs": self._docs.names,
+            "types": self._types.names,
+            "sectors": self._sectors.names,
+            "speakers": self._speakers.names,
+        }
         info = [("format", str(FORMAT)), ("stamp", self.stamp), ("count", str(self.count)), ("dim", str(self.dim))]
         info.append(("filter_names", json.dumps(names, ensure_ascii=False)))
         self.db.executemany("INSERT INTO info VALUES (?, ?)", info)

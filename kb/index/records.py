@@ -82,6 +82,9 @@ class StoredPassage:
     raw: str = ""  # the text before cleaning, when cleaning changed it
     sentence_spans: tuple[tuple[int, int], ...] | None = None  # None: not stored (older index)
     packed_vectors: str = ""  # the sentence vectors, as :func:`pack_vectors` writes them
+    speaker: str = ""  # who says it: a byline in the text, or the document's author
+    story: str = ""  # the story or contribution of a collection it belongs to
+    notes: tuple[tuple[str, str, int], ...] = ()  # footnotes: (marker, text, offset in the text)
 
     @classmethod
     def from_chunk(cls, chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> StoredPassage:
@@ -104,6 +107,9 @@ class StoredPassage:
             packed_vectors=pack_vectors(sentence_vectors)
             if sentence_vectors is not None and len(sentence_vectors)
             else "",
+            speaker=chunk.speaker,
+            story=chunk.story,
+            notes=tuple((m, t, int(chunk.note_at.get(m, len(chunk.text)))) for m, t in chunk.notes.items()),
         )
 
     def to_metadata(self) -> dict:
@@ -121,6 +127,7 @@ class StoredPassage:
             "page_end": self.page_end or self.page,
             "header": self.header,
             "author": self.author,
+            "speaker": self.speaker,  # always written: a filter asks for it
         }
         for s in {*SECTORS, *self.sectors}:
             meta[f"sector_{s}"] = s in self.sectors
@@ -130,6 +137,10 @@ class StoredPassage:
             meta["sent_spans"] = json.dumps(self.sentence_spans, separators=(",", ":"))
         if self.packed_vectors:
             meta["sent_vecs"] = self.packed_vectors
+        if self.story:
+            meta["story"] = self.story
+        if self.notes:
+            meta["notes"] = json.dumps(self.notes, ensure_ascii=False, separators=(",", ":"))
         return meta
 
     @classmethod
@@ -138,6 +149,7 @@ class StoredPassage:
         sectors = [s for s in str(meta.get("sectors") or "").split(",") if s]
         sectors += [k[len("sector_") :] for k, v in meta.items() if k.startswith("sector_") and v]
         spans = meta.get("sent_spans")
+        notes = json.loads(meta["notes"]) if meta.get("notes") else []
         return cls(
             doc_id=str(meta.get("doc_id") or ""),
             title=str(meta.get("title") or meta.get("doc_id") or ""),
@@ -154,6 +166,9 @@ class StoredPassage:
             raw=str(meta.get("raw") or ""),
             sentence_spans=tuple((int(a), int(b)) for a, b in json.loads(spans)) if spans else None,
             packed_vectors=str(meta.get("sent_vecs") or ""),
+            speaker=str(meta.get("speaker") or ""),
+            story=str(meta.get("story") or ""),
+            notes=tuple((str(m), str(t), int(at)) for m, t, at in notes),
         )
 
     def sentence_vectors(self) -> np.ndarray | None:
@@ -175,7 +190,16 @@ class StoredPassage:
             author=self.author,
             rank=rank,
             score=round(float(score), 6),
+            speaker=self.speaker,
+            story=self.story,
+            notes={m: t for m, t, _ in self.notes},
+            note_at={m: at for m, _, at in self.notes},
         )
+
+
+def notes_text(meta: Mapping) -> str:
+    """The footnotes of a stored passage as one text ("" when it has none), for BM25."""
+    return " ".join(t for _, t, _ in StoredPassage.from_metadata(meta).notes) if meta.get("notes") else ""
 
 
 def chunk_metadata(chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> dict:

@@ -56,6 +56,16 @@ def unreachable(settings: Settings, reason: str) -> str:
     )
 
 
+def refused(settings: Settings, status: int) -> str:
+    """The Dutch message for a server that answers but will not let us in (a wrong or missing token)."""
+    given = "een token is meegestuurd, maar dat wordt geweigerd" if settings.chroma_token else "er is geen token"
+    return (
+        f"De Chroma-server op {address(settings)} weigert de toegang (HTTP {status}): {given}. "
+        "Controleer het token in KB_CHROMA_TOKEN (het moet gelijk zijn aan het token van de server of de proxy ervoor) "
+        "en voer de opdracht opnieuw uit. De server zelf is bereikbaar."
+    )
+
+
 def describe(e: BaseException) -> str:
     """A short reason for a failed request (the exception's class and first words)."""
     text = str(e).strip().splitlines()[0][:160] if str(e).strip() else ""
@@ -86,12 +96,17 @@ def connect(settings: Settings):
         except httpx.HTTPError as e:
             raise ServerUnavailableError(unreachable(settings, describe(e))) from None
         if r.status_code in (401, 403):
-            raise ServerUnavailableError(
-                f"De Chroma-server op {address(settings)} weigert de toegang (HTTP {r.status_code}). "
-                "Controleer het token in KB_CHROMA_TOKEN."
-            )
+            raise ServerUnavailableError(refused(settings, r.status_code))
         if r.status_code != 200:
             raise ServerUnavailableError(unreachable(settings, f"HTTP {r.status_code}"))
+        # the heartbeat needs no token; asking who we are does, so a wrong token is told as such
+        # (not as a server that is down) before the first real request
+        try:
+            r = httpx.get(f"{address(settings)}/api/v2/auth/identity", headers=headers, timeout=timeout)
+        except httpx.HTTPError as e:
+            raise ServerUnavailableError(unreachable(settings, describe(e))) from None
+        if r.status_code in (401, 403):
+            raise ServerUnavailableError(refused(settings, r.status_code))
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -25,15 +26,21 @@ from kb.errors import KBError
 from kb.index.layout import IndexPaths, active, exists
 from kb.index.lexical import LexicalIndex, fingerprint
 from kb.index.readindex import ReadIndex, ReadIndexWriter, read_stamp, stored_stamp
-from kb.index.records import chunk_metadata, get_all, pack_vectors, unpack_vectors  # noqa: F401  (re-exported)
+from kb.index.records import (  # noqa: F401  (re-exported)
+    chunk_metadata,
+    get_all,
+    notes_text,
+    pack_vectors,
+    unpack_vectors,
+)
 from kb.index.remote import RemoteManifest, address, connect
 from kb.index.safewrite import SPACE_HINT as _SPACE_HINT
 from kb.index.safewrite import WriteError, check_space, guarded, write_json
-from kb.text import analyze
+from kb.text import analyze, surface_words
 
 MANIFEST_FORMAT = 2
 REBUILD_PAGE = 2_000  # chunks read from Chroma per page when the derived indexes are rebuilt
-CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what a document becomes
+CHUNKER_VERSION = 3  # bump when cleaning or chunking changes what a document becomes (3: notes, speakers)
 
 
 class NoIndexError(KBError):
@@ -300,6 +307,7 @@ class Store:
         kept: list[str] = []
         terms: list[list[str]] = []
         seen: dict[str, str] = {}
+        counted: Counter[str] = Counter()  # the words as written: what a misspelt query word is corrected to
         writer: ReadIndexWriter | None = None
         try:
             for start in range(0, len(ids), REBUILD_PAGE):
@@ -313,16 +321,21 @@ class Store:
                     )
                 writer.add(got["ids"], got["documents"], got["metadatas"], vectors)
                 kept.extend(got["ids"])
-                terms.extend(  # one string per distinct term: a million passages' terms fit in memory
-                    [seen.setdefault(t, t) for t in analyze(f"{m.get('header', '')} {m.get('author', '')}\n{d}")]
+                texts = [  # a passage is found by its footnotes too
+                    f"{m.get('header', '')} {m.get('author', '')}\n{d}\n{notes_text(m)}"
                     for d, m in zip(got["documents"], got["metadatas"])
+                ]
+                terms.extend(  # one string per distinct term: a million passages' terms fit in memory
+                    [seen.setdefault(t, t) for t in analyze(text)] for text in texts
                 )
+                for text in texts:
+                    counted.update(surface_words(text))
                 if progress is not None:
                     progress(min(start + REBUILD_PAGE, len(ids)), len(ids))
             if writer is None:
                 writer = ReadIndexWriter(self.paths.read, read_stamp, 0, 0)
             writer.set_documents(self.documents())
-            lex = LexicalIndex.from_terms(kept, terms)
+            lex = LexicalIndex.from_terms(kept, terms, counted)
             lex.stamp, lex.read_stamp = self._lexical_stamp(), read_stamp
             del terms
             lex.save(self.paths.lexical)

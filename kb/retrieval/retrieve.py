@@ -1,13 +1,16 @@
 """Hybrid retrieval: dense (E5, exact, on the read index) and BM25 (Dutch stems), fused by weighted RRF.
 
-Filters (document, type, year range, sector) apply to both sides before fusion. A
-query reads the read index (:mod:`kb.index.readindex`) and the BM25 index; Chroma, the index
-of record, is not opened.
+Filters (document, type, year range, sector, speaker) apply to both sides before fusion.
+A question that names a speaker of the index (:mod:`kb.retrieval.speakers`: "Wat zegt CNV
+Onderwijs over werkdruk?", "knelpunten volgens Van Veen") is answered from that speaker's
+passages: only theirs when it asks what they say, theirs first when it only names them.
+A query reads the read index (:mod:`kb.index.readindex`) and the BM25 index; Chroma, the
+index of record, is not opened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,6 +19,9 @@ from kb.index.readindex import FilterColumns
 from kb.index.records import StoredPassage
 from kb.index.store import Store
 from kb.results import Passage
+from kb.retrieval.speakers import BOOST as SPEAKER_BOOST
+from kb.retrieval.speakers import SpeakerNames, asks_for_speaker
+from kb.retrieval.spelling import Correction, Speller
 
 RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
 CANDIDATES = 50
@@ -29,6 +35,7 @@ class Filters:
     year_to: int | None = None
     sectors: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)  # exact years (the app's year filter)
+    speakers: list[str] = field(default_factory=list)  # who says it (StoredPassage.speaker)
 
     @classmethod
     def from_any(cls, f) -> Filters:
@@ -49,10 +56,13 @@ class Filters:
             year_to=f.get("year_to"),
             sectors=as_list(f.get("sectors", f.get("sector"))),
             years=[int(y) for y in as_list(f.get("years"))],
+            speakers=as_list(f.get("speakers", f.get("speaker"))),
         )
 
     def empty(self) -> bool:
-        return not (self.docs or self.doc_types or self.sectors or self.year_from or self.year_to or self.years)
+        return not (
+            self.docs or self.doc_types or self.sectors or self.year_from or self.year_to or self.years or self.speakers
+        )
 
     def where(self) -> dict | None:
         """The filter as a Chroma ``where`` clause."""
@@ -70,6 +80,8 @@ class Filters:
         if self.sectors:
             ors = [{f"sector_{s}": True} for s in self.sectors]
             conds.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if self.speakers:
+            conds.append({"speaker": {"$in": self.speakers}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
@@ -85,6 +97,8 @@ class Filters:
         if self.year_to and year > int(self.year_to):
             return False
         if self.years and year not in self.years:
+            return False
+        if self.speakers and record.speaker not in self.speakers:
             return False
         return not (self.sectors and not any(s in record.sectors for s in self.sectors))
 
@@ -104,6 +118,8 @@ class Filters:
             ok &= np.isin(t["year"], [int(y) for y in self.years])
         if self.sectors:
             ok &= (t["sectors"] & columns.sector_bits(self.sectors)) != 0
+        if self.speakers:
+            ok &= np.isin(t["speaker"], columns.codes(columns.speakers, self.speakers))
         return ok
 
 
@@ -141,6 +157,8 @@ class Retriever:
         self.embedder = embedder or load_embedder(self.settings)
         self.store.check_model(self.embedder.name, getattr(self.embedder, "encoder", None))
         self.weights = {"dense": 1.0, "lexical": 1.0}
+        self._speaker_names: SpeakerNames | None = None
+        self._speller: Speller | None = None
 
     @property
     def collection(self):
@@ -150,12 +168,43 @@ class Retriever:
     def count(self) -> int:
         return self.read.count()
 
+    def correct(self, query: str) -> Correction:
+        """The query with the words the index does not know corrected to words it does
+        (:mod:`kb.retrieval.spelling`): "jeugdzrog" → "jeugdzorg"."""
+        if self._speller is None:
+            lexical = self.lexical
+            self._speller = Speller(lexical.words(), lexical.knows, lexical.terms(), lexical.stem)
+        return self._speller.correct(query)
+
+    def speaker_names(self) -> SpeakerNames:
+        """The speakers of the index and the names a question may use for them."""
+        if self._speaker_names is None:
+            columns = self.read.filter_columns() if self.read.count() else None
+            self._speaker_names = SpeakerNames(columns.speakers if columns is not None else [])
+        return self._speaker_names
+
+    def named_speakers(self, query: str, filters: Filters | None = None) -> list[str]:
+        """The speakers the query names that have passages (within ``filters``)."""
+        named = self.speaker_names().named(query)
+        if not named:
+            return []
+        passes = replace(filters or Filters(), speakers=named).mask(self.read.filter_columns())
+        columns = self.read.filter_columns()
+        present = {columns.speakers[int(code)] for code in np.unique(columns.table["speaker"][passes])}
+        return [s for s in named if s in present]
+
     def _mask(self, filters: Filters, ids: list[str]) -> np.ndarray | None:
         """Which of ``ids`` pass the filters (None: no filters)."""
         if filters.empty():
             return None
         passes, rows = filters.mask(self.read.filter_columns()), self.read.rows
         return np.array([cid in rows and bool(passes[rows[cid]]) for cid in ids], dtype=bool)
+
+    def _spoken_by(self, ids: list[str], speakers: list[str]) -> set[str]:
+        """Which of ``ids`` are passages of ``speakers``."""
+        columns, rows = self.read.filter_columns(), self.read.rows
+        codes = set(columns.codes(columns.speakers, speakers))
+        return {cid for cid in ids if cid in rows and int(columns.table["speaker"][rows[cid]]) in codes}
 
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
@@ -197,6 +246,12 @@ class Retriever:
         """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"; ``vector``: the query's
         embedding, when the caller already has it."""
         filters = Filters.from_any(filters)
+        boosted: list[str] = []  # speakers the query names, whose passages gain SPEAKER_BOOST
+        if not filters.speakers and (named := self.named_speakers(query, filters)):
+            if asks_for_speaker(query):
+                filters = replace(filters, speakers=named)  # "wat zegt X …": only X's passages
+            else:
+                boosted = named
         dense = self.dense(query, CANDIDATES, filters, vector) if mode in ("hybrid", "dense") else []
         lex = self.bm25(lexical_query or query, CANDIDATES, filters) if mode in ("hybrid", "bm25") else []
         fused: dict[str, float] = {}
@@ -204,6 +259,10 @@ class Retriever:
             for rank, (cid, _) in enumerate(ranked):
                 fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
         dense_s, lex_s = dict(dense), dict(lex)
+        if boosted:
+            bonus = SPEAKER_BOOST * max(self.weights.values()) / (RRF_K + 1)
+            for cid in self._spoken_by(list(fused), boosted):
+                fused[cid] += bonus
         best = sorted(fused, key=lambda c: -fused[c])[:k]
         if not best:
             return []
