@@ -33,12 +33,20 @@ lock: $(STAMP)
 	@{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt && touch $(STAMP)
 
+# pip runs with --quiet (readable CI logs); the echo lines say what is installed and how long
+# it takes, so a first `make run` is not ~2 minutes of silence.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "Installeren in $(VENV): eenmalig, ± 2 minuten in totaal (daarna start make run in seconden)."
+	@echo "[1/4] Python-omgeving maken (± 5 seconden)…"
 	$(PYTHON) -m venv $(VENV)
+	@echo "[2/4] pip bijwerken (± 10 seconden)…"
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "[3/4] PyTorch 2.13.0 installeren, de CPU-versie (± 1 minuut)…"
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@echo "[4/4] De kennisbank en haar pakketten installeren: Streamlit, Chroma, ONNX Runtime, … (± 1 minuut)…"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,eval,dev]'
 	touch $(STAMP)
+	@echo "Installatie klaar."
 
 # Debian's Chromium for the end-to-end browser test (no browser download).
 browser:

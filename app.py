@@ -18,7 +18,8 @@ from kb.errors import KBError
 from kb.index.remote import ServerUnavailableError
 from ui import chat, glossary, search, sources, state
 from ui.export import conversation_markdown
-from ui.widgets import DUTCH, TABS, page_css
+from ui.plaintext import md_plain
+from ui.widgets import TABS, dutch_script, page_css
 
 st.set_page_config(page_title="Kennisbank Passend Onderwijs", page_icon="📚")
 PERSONAS = {"ouder": "Ouder of verzorger", "leraar": "Leraar of schoolteam", "trainer": "Trainer of opleider"}
@@ -43,6 +44,21 @@ def new_conversation() -> None:
     st.session_state.tab = TABS["chat"]
 
 
+def export_button(slot, turns: list[dict], key: str) -> None:
+    """The sidebar's "Exporteer gesprek" in ``slot``: the conversation as a Markdown handout."""
+    slot.download_button(
+        "Exporteer gesprek",
+        icon=":material/download:",
+        width="stretch",
+        disabled=not turns,
+        data=conversation_markdown(turns) if turns else "",
+        mime="text/markdown",
+        file_name=f"gesprek-passend-onderwijs-{time.strftime('%Y-%m-%d')}.md",
+        help="Download de vragen, antwoorden en alle bronnen als Markdown, bijvoorbeeld als hand-out.",
+        key=key,
+    )
+
+
 # --- the index: built on the first visit, loaded once --------------------------------------------
 st.html(page_css())
 try:
@@ -50,11 +66,11 @@ try:
         state.build_index(rebuild=state.has_index())
     state.retriever()
 except ServerUnavailableError as e:  # KB_CHROMA_MODE=http and the server does not answer
-    st.error(str(e), icon=":material/cloud_off:")
+    st.error(md_plain(e), icon=":material/cloud_off:")
     st.button("Opnieuw proberen", type="primary")
     st.stop()
 except KBError as e:  # e.g. an index of an older version or another model
-    st.error(str(e), icon=":material/error:")
+    st.error(md_plain(e), icon=":material/error:")  # it may quote a file name or a path
     st.button(
         "De kennisbank nu opnieuw opbouwen",
         type="primary",
@@ -75,7 +91,7 @@ with st.sidebar:
     if "rol" not in st.session_state and st.query_params.get("rol"):  # a link: ?rol=trainer or ?rol=<label>
         linked = persona_of(st.query_params.get("rol"))
         if linked is None:
-            st.warning(unknown_persona(st.query_params.get("rol")), icon=":material/person_alert:")
+            st.warning(md_plain(unknown_persona(st.query_params.get("rol"))), icon=":material/person_alert:")
         else:
             st.session_state["rol"] = linked
     persona = st.radio(
@@ -88,9 +104,13 @@ with st.sidebar:
     )
     st.divider()
     st.button("Nieuw gesprek", icon=":material/add_comment:", width="stretch", on_click=new_conversation)
-    export_slot = st.empty()  # filled at the end, when this run's answer is stored too
+    export_slot = st.empty()
+    # drawn now, so that it stays while an upload or an answer takes its time; drawn again at
+    # the end when this run stored an answer
+    turns = state.chats().turns(conversation)
+    export_button(export_slot, turns, "export")
     st.caption("Dit gesprek blijft bewaard als u de pagina ververst. De antwoorden zijn geen persoonlijk advies.")
-    st.html(DUTCH, unsafe_allow_javascript=True)
+    st.html(dutch_script(), unsafe_allow_javascript=True)
 
 # --- the tabs --------------------------------------------------------------------------------------
 tab = dict(zip(TABS, st.tabs(list(TABS.values()), key="tab", on_change="rerun"), strict=True))
@@ -106,14 +126,6 @@ for key, render in (
         with tab[key]:
             render()
 
-turns = state.chats().turns(conversation)
-export_slot.download_button(
-    "Exporteer gesprek",
-    icon=":material/download:",
-    width="stretch",
-    disabled=not turns,
-    data=conversation_markdown(turns) if turns else "",
-    mime="text/markdown",
-    file_name=f"gesprek-passend-onderwijs-{time.strftime('%Y-%m-%d')}.md",
-    help="Download de vragen, antwoorden en alle bronnen als Markdown, bijvoorbeeld als hand-out.",
-)
+stored = state.chats().turns(conversation)
+if [t["id"] for t in stored] != [t["id"] for t in turns]:  # this run answered a question
+    export_button(export_slot, stored, "export-bijgewerkt")

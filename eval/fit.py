@@ -215,48 +215,54 @@ def rerank(model: LinearModel, cases: list[Case]) -> None:
 # --- answer limits --------------------------------------------------------------------------------
 
 
-def answer_figures(cases: list[Case], limits) -> tuple[float, float, float]:
-    """(answer hit, must_mention coverage, mean sentences) of the extractive answers."""
+def answer_figures(cases: list[Case], limits) -> tuple[float, float, float, float]:
+    """(answer hit, lead hit, must_mention coverage, mean excerpts) of the extractive answers;
+    the lead hit asks the first excerpt to hold a gold quote (what a reader sees first)."""
     from kb.answer import compose
 
-    hits, cover, sizes = [], [], []
+    hits, leads, cover, sizes = [], [], [], []
     for case in cases:
         if case.item["type"] == "unanswerable":
             continue
-        chosen = compose.choose(case.gathered.question, case.gathered.candidates, limits)
-        citations, lines = compose.cite(case.gathered.hits, chosen)
-        hits.append(any(answer_hit(c.quotes, gold_quotes(case.item)) for c in citations))
+        runs = compose.excerpts(case.gathered.question, case.gathered.candidates, limits)
+        citations, lines = compose.cite_excerpts(case.gathered.hits, runs)
+        quotes = gold_quotes(case.item)
+        hits.append(any(answer_hit(c.quotes, quotes) for c in citations))
+        leads.append(bool(runs) and answer_hit([c.text for c in runs[0]], quotes))
         cover.append(mention_coverage(compose.answer_text(lines), case.item.get("must_mention") or []) or 0.0)
-        sizes.append(len(lines))
-    return float(np.mean(hits)), float(np.mean(cover)), float(np.mean(sizes))
+        sizes.append(len(runs))
+    return float(np.mean(hits)), float(np.mean(leads)), float(np.mean(cover)), float(np.mean(sizes))
 
 
 def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
-    """The limits with the best answer hit + must_mention coverage (ties: fewer sentences)."""
+    """The limits with the best answer: the gold sentence in the first excerpt, then anywhere,
+    then must_mention coverage (ties: fewer excerpts)."""
     import itertools
 
     from kb.answer.compose import Limits
 
     best = None
-    for n, add_min, ratio, type_lead in itertools.product(
-        (2, 3, 4, 5), (0.05, 0.1, 0.2, 0.3, 0.4), (0.2, 0.35, 0.5, 0.7), (0.2, 0.4, 0.6, 1.01)
+    for n, add_min, ratio, type_lead, other, follow in itertools.product(
+        (3, 5), (0.05, 0.15, 0.3), (0.2, 0.35, 0.5), (0.3, 0.6, 1.01), (0.4, 0.6, 0.8), (0.15, 0.3, 0.6)
     ):
-        limits = Limits(max_sentences=n, add_min=add_min, add_ratio=ratio, type_lead=type_lead)
-        hit, cover, size = answer_figures(cases, limits)
-        key = (round(hit + cover, 3), -size, -type_lead)
+        limits = Limits(
+            max_sentences=n,
+            add_min=add_min,
+            add_ratio=ratio,
+            type_lead=type_lead,
+            other_ratio=other,
+            follow_ratio=follow,
+        )
+        hit, lead, cover, size = answer_figures(cases, limits)
+        key = (round(lead + 0.5 * hit + 0.25 * cover, 3), -size)
         if best is None or key > best[0]:
-            best = (key, limits, hit, cover, size)
-    _, limits, hit, cover, size = best
-    params = {
-        "max_sentences": limits.max_sentences,
-        "add_min": limits.add_min,
-        "add_ratio": limits.add_ratio,
-        "max_chars": limits.max_chars,
-        "list_items": limits.list_items,
-        "list_min": limits.list_min,
-        "type_lead": limits.type_lead,
-    }
-    return params, {"answer_hit": round(hit, 4), "mention_coverage": round(cover, 4), "sentences": round(size, 2)}
+            best = (key, limits, hit, lead, cover, size)
+    _, limits, hit, lead, cover, size = best
+    names = ("max_sentences", "add_min", "add_ratio", "max_chars", "list_items", "list_min", "type_lead")
+    names += ("other_ratio", "other_excerpts", "follow_ratio", "follow_max")
+    params = {k: getattr(limits, k) for k in names}
+    figures = {"answer_hit": round(hit, 4), "lead_hit": round(lead, 4), "mention_coverage": round(cover, 4)}
+    return params, {**figures, "excerpts": round(size, 2)}
 
 
 # --- 3. abstention -------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from eval.report import RETRIEVAL, write_report
 from eval.split import SPLITS, split_of
 from kb.results import Answer
 
-ANSWERS = ["answered", "answer_hit", "mention_coverage", "citation_support"]
+ANSWERS = ["answered", "answer_hit", "lead_hit", "mention_coverage", "citation_support"]
 # name -> (how it is run); "no_headers" needs its own index without contextual headers
 ABLATIONS = {
     "hybrid": {"retrieval_mode": "hybrid", "glossary": True},
@@ -78,11 +78,17 @@ def retrieval_scores(relevance: list[bool]) -> dict:
     }
 
 
+def _with_notes(c) -> list[str]:
+    """The cited sentences, each with the footnotes it carries (shown beside it)."""
+    return [" ".join([q, *c.notes_of(q).values()]) for q in c.quotes]
+
+
 def score_item(item: dict, result: Answer, seconds: float, previous: Answer | None = None, known=None) -> dict:
     """One row of the report: what the pipeline did with one gold item, scored."""
     answerable = item["type"] != "unanswerable"
     quotes = gold_quotes(item)
-    relevance = [is_relevant(p.text, quotes) for p in result.retrieved]
+    # a footnote travels with its passage (and is shown with the sentence that carries its marker)
+    relevance = [is_relevant(" ".join([p.text, *p.notes.values()]), quotes) for p in result.retrieved]
     abstained = result.abstained
     citations = result.citations
     answered = answerable and not abstained
@@ -104,7 +110,11 @@ def score_item(item: dict, result: Answer, seconds: float, previous: Answer | No
         "mode": result.mode,
         "evidence": result.evidence,
         "answered": (0.0 if abstained else 1.0) if answerable else None,
-        "answer_hit": float(any(answer_hit(c.quotes, quotes) for c in citations)) if answered else None,
+        "answer_hit": float(any(answer_hit(_with_notes(c), quotes) for c in citations)) if answered else None,
+        # the first excerpt, what a reader sees first, holds a gold quote
+        "lead_hit": float(bool(result.excerpts) and answer_hit([result.excerpts[0].text], quotes))
+        if answered
+        else None,
         "mention_coverage": mention_coverage(result.answer, item.get("must_mention") or []) if answered else None,
         "citation_support": float(any(is_relevant(c.text, quotes) for c in citations)) if answered else None,
         "citations": len(citations),
@@ -176,6 +186,7 @@ def summarise(rows: list[dict]) -> dict:
         "answers": {
             "answered": len(answered) / len(answerable) if answerable else None,
             "answer_hit": mean(r["answer_hit"] for r in answered),
+            "lead_hit": mean(r.get("lead_hit") for r in answered),
             "mention_coverage": mean(r["mention_coverage"] for r in answered),
             "citation_support": mean(r["citation_support"] for r in answered),
             "citations": cited,

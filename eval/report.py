@@ -51,11 +51,14 @@ def overview(summary: dict) -> str:
     return "\n".join(
         [
             f"- answered (answerable items): {_f(a['answered'])}; answer hit: {_f(a['answer_hit'])}; "
+            f"lead hit (first excerpt): {_f(a.get('lead_hit'))}; "
             f"must_mention coverage: {_f(a['mention_coverage'])}; citation support: {_f(a['citation_support'])}",
             f"- cited sentences verbatim in their passage: {_f(a['citations_verbatim'], 3)} ({a['citations']} citations)",
             f"- abstention precision {_f(ab['abstain_precision'])}, recall {_f(ab['abstain_recall'])}; "
             f"wrong refusals {_f(ab['wrong_refusals'])}",
             f"- latency per question: p50 {lat['p50']:.3f} s, p95 {lat['p95']:.3f} s",
+            "- readability (counts over all answers): "
+            + ", ".join(f"{k} {v}" for k, v in (summary.get("readability") or {}).items()),
         ]
     )
 

@@ -16,6 +16,22 @@ from ingest.types import Block, Document
 
 SECTORS = ("po", "vo", "so", "mbo")
 
+#: how a text names each sector: its abbreviation (also in "mbo-instellingen", "vo-scholen", "roc's") or its name
+#: ("primair en voortgezet onderwijs" names both: a sector's adjective counts before "onderwijs")
+_BEFORE_ONDERWIJS = r"(?=(?:[\s,/]+(?:en|of|het|\(?voortgezet\)?|\(?speciaal\)?|primair))*[\s,]+onderwijs\b)"
+SECTOR_NAMES = {
+    "po": rf"po|primair{_BEFORE_ONDERWIJS}|basisonderwijs|basisscho(?:ol|len)|sbo",
+    "vo": rf"vo|voortgezet(?!\s+speciaal){_BEFORE_ONDERWIJS}|middelbare scho(?:ol|len)|vmbo|havo|vwo|praktijkonderwijs",
+    "so": r"so|vso|speciaal onderwijs",
+    "mbo": r"mbo|middelbaar beroepsonderwijs|roc",
+}
+#: not a sector, an organisation named after it: "PO-Raad", "MBO Raad"
+_NOT_A_SECTOR = r"(?![\s-]*ra(?:ad|den)\b)"
+_SECTOR_RE = {
+    s: re.compile(rf"(?<![^\W_])(?:{names})(?:['’]s)?(?![^\W_]|['’][^\W_]){_NOT_A_SECTOR}", re.I)
+    for s, names in SECTOR_NAMES.items()
+}
+
 
 @lru_cache(maxsize=32)
 def _read_catalog(path: str, mtime: float) -> dict:
@@ -49,3 +65,22 @@ def describe(doc: Document, blocks: list[Block]) -> dict:
 def _title_from_name(name: str) -> str:
     stem = re.sub(r"[_-]+", " ", Path(name).stem).strip()
     return stem[:1].upper() + stem[1:] if stem else name
+
+
+def sectors_named(text: str) -> list[str]:
+    """The sectors ``text`` names ("In het mbo en het vo …" → ["vo", "mbo"]), in :data:`SECTORS` order."""
+    return [s for s in SECTORS if _SECTOR_RE[s].search(text or "")]
+
+
+def passage_sectors(section: str, text: str, document: list[str] | tuple[str, ...]) -> list[str]:
+    """The sectors a passage is about, where it says so; else its document's sectors.
+
+    The innermost heading of its section path (" > "-joined) that names a sector decides
+    ("Impact op ouders in het primair en voortgezet onderwijs" → po, vo); without one, the
+    sectors its own text names; a passage that names none is about the document's sectors.
+    """
+    for heading in reversed((section or "").split(" > ")):
+        named = sectors_named(heading)
+        if named:
+            return named
+    return sectors_named(text) or list(document)

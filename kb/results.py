@@ -58,11 +58,19 @@ class Passage:
         return self.section.split(" > ")[-1].strip()
 
     def source_line(self) -> str:
-        """'Title (2020), p. 4' — how a source is named in answers and lists."""
+        """'CNV Onderwijs, in: Title (2016), section' — how a source is named in answers and lists
+        (the speaker first when a byline names one other than the document's author)."""
         line = f"{self.title} ({self.year or 'z.j.'})"
         if self.page:
-            return f"{line}, p. {self.page}"
-        return f"{line}, {self.section}" if self.section else line
+            line = f"{line}, p. {self.page}"
+        elif self.section:
+            line = f"{line}, {self.section}"
+        return f"{self.speaker}, in: {line}" if self.speaker_differs else line
+
+    @property
+    def speaker_differs(self) -> bool:
+        """Whether the passage's speaker is someone other than the document's author."""
+        return bool(self.speaker) and self.speaker.strip() != (self.author or "").strip()
 
     def to_dict(self) -> dict:
         return asdict(self)

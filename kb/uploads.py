@@ -56,7 +56,7 @@ def safe_name(name: str) -> str:
 
 
 def _refused(name: str, reason: str) -> UploadResult:
-    return UploadResult(name, False, f"`{name}` is niet toegevoegd: {reason}")
+    return UploadResult(name, False, f"‘{name}’ is niet toegevoegd: {reason}")
 
 
 def add_files(files: list[tuple[str, bytes]], settings: Settings, progress=None, embedder=None) -> list[UploadResult]:
@@ -156,8 +156,8 @@ def _add(files: list[tuple[str, bytes]], settings: Settings, progress, embedder)
             _remove(path)  # never saved-but-not-indexed
     if report.stopped and not report.failed:
         out.append(UploadResult("", False, report.stopped))
-    out += [UploadResult(n, True, f"`{n}` is toegevoegd en doorzoekbaar.") for n in report.added + report.updated]
-    out += [UploadResult(n, True, f"`{n}` stond al in de kennisbank.") for n in report.unchanged]
+    out += [UploadResult(n, True, f"‘{n}’ is toegevoegd en doorzoekbaar.") for n in report.added + report.updated]
+    out += [UploadResult(n, True, f"‘{n}’ stond al in de kennisbank.") for n in report.unchanged]
     return out
 
 

@@ -70,6 +70,15 @@ def test_the_header_that_is_embedded_names_story_and_speaker_and_a_passage_keeps
     assert cnv and all(c.header.endswith("— Laat het vakmanschap weer opbloeien — CNV Onderwijs") for c in cnv)
     assert all(c.story == "Laat het vakmanschap weer opbloeien" for c in cnv)
     assert not any("Carmita Poldervaart, directeur" in c.text and "De Fontein" in c.text for c in chunks)
+    deck = {"title": "Jeugdzorg", "author": "Dolf van Veen (NCOJ)", "doc_type": "presentatie"}
+    slides = chunk_blocks(F002, list(blocks(F002)), deck)
+    assert all(c.header.endswith("— Dolf van Veen (NCOJ)") and c.speaker == "Dolf van Veen (NCOJ)" for c in slides)
+    report = {"title": "Vijf jaar", "author": "Pauline van Eck", "doc_type": "samenvatting"}
+    # a report's authors are its passages' speaker, but not in every header
+    assert all(
+        c.speaker == "Pauline van Eck" and "Pauline" not in c.header
+        for c in chunk_blocks(F000, list(blocks(F000)), report)
+    )
     assert header_for("T", "Sectie", "Verhaal", "Wie") == "T — Verhaal — Sectie — Wie"
     assert header_for("T", "Verhaal > Sub", "Verhaal", "") == "T — Verhaal > Sub"
 

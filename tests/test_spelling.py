@@ -76,3 +76,25 @@ def test_the_answer_says_what_was_searched_for(corpus_settings):
     assert right.corrected_query == ""
     assert [c.chunk_id for c in answer.citations] == [c.chunk_id for c in right.citations]
     assert Answer.from_dict(answer.to_dict()).corrected_query == answer.corrected_query
+
+
+def test_the_search_tab_says_what_it_searched_for(corpus_settings, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.widgets import TABS
+
+    monkeypatch.setenv("KB_HOME", str(corpus_settings.home))
+    for var in ("KB_LLM_BASE_URL", "KB_LLM_MODEL", "KB_LLM_API_KEY", "KB_ALLOW_UPLOAD"):
+        monkeypatch.delenv(var, raising=False)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.session_state["tab"] = TABS["search"]
+    at.run()
+    at.text_input(key="zoek").set_value("jeugdzrog").run()
+    assert not at.exception, at.exception
+    shown = [h.value for h in at.html]
+    assert any("Gezocht op: jeugdzorg" in h for h in shown)
+    cards = [h for h in shown if 'class="kb-src-title"' in h]
+    assert cards and any("<mark>jeugdzorg</mark>" in c.lower() for c in cards)  # the corrected word is marked
+    at.text_input(key="zoek").set_value("jeugdzorg").run()
+    assert not any("Gezocht op" in h.value for h in at.html)

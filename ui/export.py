@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from kb.results import Citation, Passage
+from ui.plaintext import md_plain
 
 PERSONA_LABELS = {"ouder": "ouder of verzorger", "leraar": "leraar of schoolteam", "trainer": "trainer of opleider"}
 
 
 def md_text(text: str) -> str:
-    """Text from documents or users, safe in Markdown: HTML shows literally, not as markup."""
-    text = (text or "").replace("\r", "")
-    return re.sub(r"([<>\\`])", r"\\\1", text)
+    """Text from documents, users or a model, safe in Markdown: it shows as written, with no
+    image, link, HTML or markup (:func:`ui.plaintext.md_plain`, line by line); the answer's
+    own "- " bullets stay bullets."""
+    lines = (text or "").replace("\r", "").split("\n")
+    return "\n".join(f"- {md_plain(ln[2:])}" if ln.startswith("- ") else md_plain(ln) for ln in lines)
+
+
+def md_line(text: object) -> str:
+    """One line of such text (a question, a title, a place): its line breaks become spaces."""
+    return md_plain(" ".join(str(text or "").split()))
 
 
 def where(c: Passage) -> str:
@@ -28,11 +35,11 @@ def source_line(c: Passage) -> str:
         parts.append(c.doc_type)
     if where(c):
         parts.append(where(c))
-    return ", ".join(md_text(p) for p in parts)
+    return ", ".join(md_line(p) for p in parts)
 
 
 def _quote(c: Citation) -> str:
-    return "\n".join(f"   > “{md_text(' '.join(q.split()))}”" for q in c.quotes)
+    return "\n".join(f"   > “{md_line(q)}”" for q in c.quotes)
 
 
 def conversation_markdown(
@@ -50,7 +57,7 @@ def conversation_markdown(
     all_sources: dict[str, dict] = {}  # per document: the first citation and the places cited
     for i, t in enumerate(turns, start=1):
         r = t["result"]
-        out += [f"## Vraag {i}: {md_text(t.get('question', ''))}", ""]
+        out += [f"## Vraag {i}: {md_line(t.get('question', ''))}", ""]
         if t.get("persona") in PERSONA_LABELS:
             out += [f"*Antwoord voor een {PERSONA_LABELS[t['persona']]}.*", ""]
         parts = [r.lead, r.not_said, r.body or (r.answer if not r.not_said else ""), r.glossary_extra, r.persona_note]
@@ -76,12 +83,12 @@ def conversation_markdown(
         out += ["## Alle gebruikte bronnen", ""]
         for doc in sorted(all_sources.values(), key=lambda d: str(d["c"].title)):
             c = doc["c"]
-            author = f"{md_text(c.author)}, " if c.author else ""
-            line = f"- {author}{md_text(str(c.title or c.source))} ({c.year or 'z.j.'})"
+            author = f"{md_line(c.author)}, " if c.author else ""
+            line = f"- {author}{md_line(c.title or c.source)} ({md_line(c.year or 'z.j.')})"
             if c.doc_type:
-                line += f", {md_text(str(c.doc_type))}"
+                line += f", {md_line(c.doc_type)}"
             if doc["places"]:
-                line += "; geciteerd uit: " + "; ".join(md_text(p) for p in doc["places"])
+                line += "; geciteerd uit: " + "; ".join(md_line(p) for p in doc["places"])
             out.append(line)
         out.append("")
     out += [

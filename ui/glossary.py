@@ -31,4 +31,4 @@ def render() -> None:
                 if hits:
                     st.markdown("**In de bronnen**")
                 for h in hits:
-                    passage_card(h, P.term_spans(h.text, t.full), 300, f"begrip-{t.term}-{h.chunk_id}")
+                    passage_card(h, P.term_spans(h.text, t.full, state.term_idf), 300, f"begrip-{t.term}-{h.chunk_id}")

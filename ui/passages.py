@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
+from ingest.clean.lexicon import zipf
 from kb.retrieval.glossary import find_terms
 from kb.retrieval.thesaurus import expand
-from kb.text import STOPWORDS, analyze, words
+from kb.text import STOPWORDS, analyze, fold
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)  # a word; a hyphenated word gives its parts
 _CITE = re.compile(r"\[(\d{1,2})\]")
+
+#: a word rarer than this in everyday Dutch (wordfreq's Zipf scale; "leerlingen" 4.8, "thuis" 5.5,
+#: "mbo" 4.1, "zorgplicht" 2.9, "thuiszitters" 2.1) is marked wherever it occurs
+RARE_ZIPF = 4.2
+#: ... unless nearly every passage has it (its BM25 idf in the index is below this: "passend")
+UBIQUITOUS_IDF = 1.0
+MAX_GAP = 2  # stop words that may stand between the words of a phrase ("leerlingen die thuis zitten")
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -56,23 +65,72 @@ def quote_spans(text: str, quotes: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def term_spans(text: str, query: str) -> list[tuple[int, int]]:
-    """Words in ``text`` that share a stem with the query (or its glossary forms).
+def _stem(word: str) -> str:
+    terms = analyze(word)
+    return terms[0] if terms else ""
 
-    Short words (under four letters) count only if they are glossary terms ("opp").
-    """
-    stems = {
-        st for w in words(expand(query or "").query) if len(w) >= 4 or w.isdigit() or find_terms(w) for st in analyze(w)
-    }
-    if not stems:
-        return []
-    spans = []
-    for m in _WORD.finditer(text):
-        w = m.group(0)
-        if w.lower() in STOPWORDS:
+
+def _content_words(text: str) -> list[str]:
+    """The words of ``text`` worth marking, lower-cased: no stop words, no short words
+    (under four letters) unless numbers or glossary terms ("opp")."""
+    out = []
+    for w in _TOKEN.findall((text or "").lower()):
+        if fold(w) in STOPWORDS or not (len(w) >= 4 or w.isdigit() or find_terms(w)):
             continue
-        if stems.intersection(analyze(w)):
+        out.append(w)
+    return out
+
+
+def term_spans(text: str, query: str, idf: Callable[[str], float] | None = None) -> list[tuple[int, int]]:
+    """Where ``text`` has the query's rare words and its phrases; not every common word.
+
+    - A rare word of the query is marked wherever a word of the text has its stem (also
+      inside a compound: "zorgplicht" in "zorgplichtregeling"); so are the rare words the
+      thesaurus adds ("thuiszitters" for "kinderen die thuis zitten"). Rare: rarer than
+      :data:`RARE_ZIPF` in everyday Dutch, and, when ``idf`` gives a word's BM25 idf in the
+      index, not in nearly every passage (:data:`UBIQUITOUS_IDF`).
+    - A common word ("leerlingen", "thuis", "zitten") is marked only where two or more of the
+      query's words stand together (a phrase: "thuis zitten", stop words between them
+      allowed), or when it is the query's only word.
+    """
+    asked = _content_words(query)
+    added = [w for w in _content_words(expand(query or "").query) if w not in asked]
+    asked_stems = {st for st in map(_stem, asked) if st}
+
+    def rare(w: str) -> bool:
+        return (w.isdigit() or zipf(w) < RARE_ZIPF) and (idf is None or idf(w) >= UBIQUITOUS_IDF)
+
+    everywhere = {_stem(w) for w in asked + added if rare(w)} - {""}
+    if len(asked_stems) == 1:  # one word asked: it is what the reader looks for
+        everywhere |= asked_stems
+    if not everywhere and not asked_stems:
+        return []
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []  # the phrase being read: the spans of its query words
+    gap = 0
+
+    def close() -> None:
+        if len(run) >= 2:
+            spans.append((run[0][0], run[-1][1]))
+
+    for m in _TOKEN.finditer(text):
+        w = m.group(0).lower()
+        if fold(w) in STOPWORDS:
+            gap += 1
+            if gap > MAX_GAP:
+                close()
+                run.clear()
+            continue
+        terms = set(analyze(w))
+        if terms & everywhere:
             spans.append(m.span())
+        if terms & asked_stems:
+            run.append(m.span())
+        else:
+            close()
+            run.clear()
+        gap = 0
+    close()
     return spans
 
 

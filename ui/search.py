@@ -73,4 +73,4 @@ def render() -> None:
         note(f"Gezocht op: {searched}")
     note(f"{len(hits)} passage{'s' if len(hits) != 1 else ''}, de best passende eerst.")
     for h in hits:
-        passage_card(h, P.term_spans(h.text, searched), 500, f"zoek-{h.chunk_id}")
+        passage_card(h, P.term_spans(h.text, searched, state.term_idf), 500, f"zoek-{h.chunk_id}")

@@ -10,6 +10,7 @@ from ingest.loaders import format_names, upload_types
 from kb.uploads import add_files
 from ui import passages as P
 from ui import state
+from ui.plaintext import md_plain
 from ui.widgets import doc_type, esc, note, open_in_reader
 
 # Our own script, never with user text: the only values in it are two integers.
@@ -80,9 +81,10 @@ def reader() -> None:
 def upload() -> None:
     messages = st.session_state.get("upload_meldingen", [])  # the result of the last upload
     with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages)):
+        progress = st.empty()  # an upload's progress: at the top, in view, not below the file list
         st.caption(f"Bestanden in {format_names()}. Ze worden alleen aan deze kennisbank toegevoegd.")
         for ok, message in messages:
-            (st.success if ok else st.error)(message)
+            (st.success if ok else st.error)(md_plain(message))  # it names the file, may quote the PDF
         n = st.session_state.get("upload_n", 0)
         files = st.file_uploader(
             "Kies bestanden",
@@ -92,7 +94,7 @@ def upload() -> None:
             max_upload_size=max(1, int(state.settings().max_file_mb)),
         )
         if files and st.button("Toevoegen aan de kennisbank", type="primary"):
-            bar = st.progress(0.0, text="Bestanden verwerken…")
+            bar = progress.progress(0.0, text="Bestanden verwerken…")
             results = add_files(
                 [(f.name, f.getvalue()) for f in files],
                 state.settings(),

@@ -14,6 +14,7 @@ import streamlit as st
 from kb import api
 from kb.chats import ChatStore
 from kb.config import Settings
+from ui.plaintext import md_plain
 
 
 def settings() -> Settings:
@@ -84,7 +85,7 @@ def build_index(rebuild: bool = False) -> None:
             paths = [settings().corpus_dir] + ([uploads] if uploads.is_dir() else [])
             report = api.ingest(paths, settings=settings(), rebuild=rebuild, progress=ingest_progress(bar))
             for path, reason in report.failed:
-                st.error(f"`{Path(path).name}`: {reason}")
+                st.error(md_plain(f"{Path(path).name}: {reason}"))  # a name or a reason may hold Markdown
             status.update(
                 label=f"De kennisbank is klaar ({report.total_chunks} passages).", state="complete", expanded=False
             )
@@ -97,6 +98,13 @@ def _retriever(home: str, stamp: str):
 
 def retriever():
     return _retriever(str(settings().home.resolve()), index_stamp())
+
+
+def term_idf(word: str) -> float:
+    """The BM25 idf of a word's term in the loaded index: high for a word few passages have
+    (what search highlighting marks, :func:`ui.passages.term_spans`)."""
+    lexical = retriever().lexical
+    return lexical.idf(lexical.stem(word))
 
 
 @st.cache_resource(show_spinner=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 
 import streamlit as st
 
@@ -43,15 +44,95 @@ mark {background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px}
 </style>"""
 
 
+def _formats() -> str:
+    return " of ".join(f.name.split(" ")[0] for f in FORMATS)
+
+
 def page_css() -> str:
     """The page's style, with the upload limit and the formats as this installation has them."""
     limit = state.settings().max_file_mb
-    return CSS.replace("@FORMATS@", " of ".join(f.name.split(" ")[0] for f in FORMATS)).replace(
-        "@MAX_MB@", f"{limit:g}"
+    return CSS.replace("@FORMATS@", _formats()).replace("@MAX_MB@", f"{limit:g}")
+
+
+#: Streamlit's own English labels that screen readers read out, in Dutch (exact label → Dutch)
+DUTCH_LABELS = {
+    "Thumbs up": "Duim omhoog: dit antwoord was nuttig",
+    "Thumbs down": "Duim omlaag: dit antwoord was niet nuttig",
+    "Feedback rating": "Beoordeling van dit antwoord",
+    "Send message": "Vraag versturen",
+    "Sidebar": "Zijbalk",
+    "Collapse sidebar": "Zijbalk inklappen",
+    "Expand sidebar": "Zijbalk uitklappen",
+    "file upload": "Bestanden kiezen",
+    "Add files": "Meer bestanden kiezen",
+    "Chat message from user": "Uw vraag",
+    "Chat message from assistant": "Antwoord van de kennisbank",
+    "Open": "Keuzelijst openen",
+    "Close": "Sluiten",
+    "Clear value": "Keuze wissen",
+    "Clear all": "Alles wissen",
+    "Selected values": "Gekozen",
+    "Main menu": "Menu",
+    "Running...": "Bezig…",
+    "Stop script": "Stoppen",
+    "Notifications": "Meldingen",
+    "Scroll tabs left": "Tabbladen naar links",
+    "Scroll tabs right": "Tabbladen naar rechts",
+}
+#: labels that start with English words ("Help for Ik ben…", "Remove verslag.pdf")
+DUTCH_PREFIXES = {"Help for ": "Uitleg bij ", "Remove ": "Weghalen: "}
+SKIP_LINK = "Naar de inhoud"  # Streamlit's "Skip to main content"
+
+# Our own script: the page is Dutch (screen readers, translation prompts), and Streamlit's
+# English labels become Dutch, also in what it draws later (a MutationObserver). Only label
+# attributes and the skip link's text change; the file uploader's button gets a Dutch name
+# with the formats and the limit, and its English instructions (drawn over in Dutch by the
+# CSS above) are hidden from screen readers. Material icons next to a text are decoration.
+_DUTCH_SCRIPT = """<script>(function () {
+  document.documentElement.lang = "nl";
+  if (window.kbDutch) return;
+  window.kbDutch = true;
+  const LABELS = @LABELS@, PREFIXES = @PREFIXES@, SKIP = @SKIP@, UPLOAD = @UPLOAD@;
+  function label(el, value) { if (el.getAttribute("aria-label") !== value) el.setAttribute("aria-label", value); }
+  function dutch() {
+    document.querySelectorAll("[aria-label]").forEach(function (el) {
+      const v = el.getAttribute("aria-label");
+      if (Object.prototype.hasOwnProperty.call(LABELS, v)) return label(el, LABELS[v]);
+      for (const en in PREFIXES) if (v.startsWith(en)) return label(el, PREFIXES[en] + v.slice(en.length));
+      if (el.matches('[data-testid="stIconMaterial"], span') && / icon$/.test(v)) {
+        el.removeAttribute("aria-label");
+        el.setAttribute("aria-hidden", "true");
+      }
+    });
+    const skip = document.querySelector('[data-testid="stSkipToContent"]');
+    if (skip && skip.firstChild && skip.firstChild.nodeType === 3 && skip.firstChild.nodeValue !== SKIP)
+      skip.firstChild.nodeValue = SKIP;
+    document.querySelectorAll('[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]')
+      .forEach(function (b) {
+        label(b, UPLOAD);
+        b.querySelectorAll("p").forEach(function (p) { if (!p.hasAttribute("aria-hidden")) p.setAttribute("aria-hidden", "true"); });
+      });
+    document.querySelectorAll('[data-testid="stFileUploaderDropzoneInstructions"]').forEach(function (d) {
+      if (d.getAttribute("aria-hidden") !== "true") d.setAttribute("aria-hidden", "true");
+    });
+  }
+  let queued = false;
+  function later() { if (!queued) { queued = true; requestAnimationFrame(function () { queued = false; dutch(); }); } }
+  dutch();
+  new MutationObserver(later).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label"]});
+})();</script>"""
+
+
+def dutch_script() -> str:
+    """The page's Dutch script (see above), with this installation's upload formats and limit."""
+    upload = f"Bestanden kiezen ({_formats()}, hoogstens {state.settings().max_file_mb:g} MB per bestand)"
+    return (
+        _DUTCH_SCRIPT.replace("@LABELS@", json.dumps(DUTCH_LABELS, ensure_ascii=False))
+        .replace("@PREFIXES@", json.dumps(DUTCH_PREFIXES, ensure_ascii=False))
+        .replace("@SKIP@", json.dumps(SKIP_LINK))
+        .replace("@UPLOAD@", json.dumps(upload, ensure_ascii=False))
     )
-
-
-DUTCH = '<script>document.documentElement.lang = "nl";</script>'  # for screen readers and translation prompts
 
 
 def esc(text) -> str:
@@ -116,8 +197,14 @@ def source_card(c: Citation, key: str) -> None:
     with st.container(border=True, key=key):
         st.html(
             f'<div class="kb-src-title"><span class="kb-n">{c.n}</span>{esc(c.title)}</div>'
-            f'<div class="kb-meta">{esc(meta_line(c))}</div>'
+            + (f'<div class="kb-meta">— {esc(c.speaker)}</div>' if c.speaker_differs else "")
+            + f'<div class="kb-meta">{esc(meta_line(c))}</div>'
             f'<div class="kb-excerpt">{P.excerpt_html(c.text, P.quote_spans(c.text, c.quotes), 900)}</div>'
+            + "".join(
+                f'<div class="kb-note">Voetnoot {esc(m)}: {esc(note)}</div>'
+                for q in c.quotes
+                for m, note in c.notes_of(q).items()
+            )
         )
         with st.expander("Toon de tekst eromheen"):
             blocks = state.doc_blocks(c.source)

@@ -6,8 +6,9 @@ lines it came from in ``raw``. It runs the passes of :data:`PIPELINE` in order o
 :class:`~ingest.clean.draft.Draft` of the document; each module's docstring says what
 its passes repair:
 
-1. **Lines** (:mod:`~ingest.clean.markup`, :mod:`~ingest.clean.footnotes`,
-   :mod:`~ingest.clean.lines`): converter markup stripped, footnotes taken out of the
+1. **Lines** (:mod:`~ingest.clean.markup`, :mod:`~ingest.clean.embeds`,
+   :mod:`~ingest.clean.footnotes`, :mod:`~ingest.clean.lines`): converter markup stripped,
+   images, links and HTML taken out (their words kept), footnotes taken out of the
    running text, non-content lines dropped, the document's line width and words measured.
 2. **Units** (:mod:`~ingest.clean.units`): lines cut into the units that become blocks;
    lost bullets found, figure labels dropped.
@@ -32,6 +33,7 @@ from ingest.clean.blocks import build_lists, classify, merge_continuations, reso
 from ingest.clean.dedupe import dedupe
 from ingest.clean.draft import Draft
 from ingest.clean.drops import drop_empty_headings, drop_sections
+from ingest.clean.embeds import strip_embeds
 from ingest.clean.finish import write_pieces
 from ingest.clean.footnotes import attach_footnotes, take_footnotes
 from ingest.clean.lexicon import compound_known as compound_known
@@ -47,6 +49,7 @@ __all__ = ["clean_pages", "clean_text"]
 #: the passes of :func:`clean_pages`, in order; each reads and rewrites the one draft
 PIPELINE: tuple[Callable[[Draft], None], ...] = (
     read_lines,
+    strip_embeds,
     take_footnotes,
     drop_non_content,
     measure_width,

@@ -112,8 +112,10 @@ def answers_after_all(g: Gathered) -> bool:
     """A partial answer is only given when the sentence it would cite does not answer: for
     "hoe vaak / hoe lang / hoeveel / wanneer" a best sentence that holds such a fact and most of
     the asked words, with no name or number the sources lack, is the answer."""
-    if g.question.kind not in STRICT_KINDS or g.evidence.features.get("unknown_names") or g.evidence.features.get(
-        "missing_numbers"
+    if (
+        g.question.kind not in STRICT_KINDS
+        or g.evidence.features.get("unknown_names")
+        or g.evidence.features.get("missing_numbers")
     ):
         return False
     best = max(g.candidates, key=lambda c: c.score)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.catalog import describe
+from ingest.catalog import describe, passage_sectors
 from ingest.chunk import LIST_MAX_FACTOR, chunk_blocks
 from ingest.clean import clean_pages
 from ingest.loaders import LoadError, file_sha256, format_by_kind, load_file
@@ -72,8 +72,9 @@ def prepare(
     chunks = chunk_blocks(doc.doc_id, blocks, meta, settings.chunk_size, settings.chunk_overlap)
     if limit > 0 and len(chunks) > limit:
         raise LoadError(path, _too_many_passages(str(len(chunks)), limit))
-    if not settings.context_headers:
-        for c in chunks:
+    for c in chunks:  # the sector filter works per passage: a passage about the mbo is filed under mbo
+        c.meta["sectors"] = passage_sectors(c.section, c.text, meta.get("sectors") or [])
+        if not settings.context_headers:
             c.header = ""
     entry = {
         "sha256": doc.sha256,

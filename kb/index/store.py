@@ -40,7 +40,7 @@ from kb.text import analyze, surface_words
 
 MANIFEST_FORMAT = 2
 REBUILD_PAGE = 2_000  # chunks read from Chroma per page when the derived indexes are rebuilt
-CHUNKER_VERSION = 3  # bump when cleaning or chunking changes what a document becomes (3: notes, speakers)
+CHUNKER_VERSION = 4  # bump when cleaning or chunking changes what a document becomes (3: notes, speakers; 4: no images, links or HTML in the text, sectors per passage)
 
 
 class NoIndexError(KBError):

@@ -30,6 +30,7 @@ from kb.text import STOPWORDS, compound_parts, dutch_words, fold
 
 MIN_LENGTH = 4  # shorter words are abbreviations or function words ("opp", "swv", "ib")
 SHORT = 5  # words up to this length get at most one edit
+CACHE_SIZE = 10_000  # words whose correction (or none) is remembered
 ENGLISH_ZIPF = 3.0  # an English word this frequent is a word (English questions are answered)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -98,6 +99,8 @@ class Speller:
             and not is_word(low)
         ):
             found = self._nearest(low, 1 if is_compound(low) else 2)
+        if len(self._cache) >= CACHE_SIZE:  # a long-running app sees many words: start afresh
+            self._cache.clear()
         self._cache[low] = found
         return found
 
