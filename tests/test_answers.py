@@ -108,7 +108,8 @@ def test_unanswerable_questions_abstain_and_say_what_the_sources_do_contain(any_
 
 def test_a_partial_answer_is_an_abstention_in_json_with_its_citations(corpus_settings, monkeypatch):
     monkeypatch.setenv("KB_HOME", str(corpus_settings.home))
-    out = CliRunner().invoke(cli, ["ask", "Binnen hoeveel weken moet de school een opp opstellen?", "--json"])
+    question = "Binnen hoeveel weken moet de school beslissen nadat ik mijn kind heb aangemeld?"
+    out = CliRunner().invoke(cli, ["ask", question, "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["abstained"] is True
@@ -134,7 +135,7 @@ def test_a_followup_answers_the_new_aspect_not_the_old_answer_again(any_corpus_s
         {"role": "assistant", "content": first.answer},
     ]
     result = ask("En hoe vaak wordt het met ouders besproken?", history=history, settings=any_corpus_settings)
-    assert result.query.startswith("Wat is een ontwikkelingsperspectief?")
+    assert result.topic == "ontwikkelingsperspectief" and "ontwikkelingsperspectief" in result.query
     assert result.answer != first.answer
     assert "één keer per jaar" in result.answer or "regelmatig" in result.answer
     old = {q for c in first.citations for q in c.quotes}

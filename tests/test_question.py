@@ -52,6 +52,6 @@ def test_a_followup_keeps_the_previous_answer_to_avoid_repeating_it():
     history = [{"role": "user", "content": "Wat is een opp?"}, {"role": "assistant", "content": "Een plan [1]."}]
     q = analyse("En wie stelt het op?", history)
     assert q.followup and q.kind == "person"
-    assert q.query == "Wat is een opp? En wie stelt het op?"
+    assert q.topic == "opp" and q.query == "En wie stelt het op? (opp)"  # the topic, not the whole history
     assert q.previous_answer == "Een plan [1]."
     assert not analyse("Wat is passend onderwijs?", history).followup

@@ -106,14 +106,15 @@ def abstains(g: Gathered) -> bool:
 
 #: how much of the asked words the sentence must hold to answer a fact question after all
 ANSWERS_COVERAGE = 0.6
+ANSWERS_KINDS = (*STRICT_KINDS, "person")  # the kinds whose asked fact a sentence can be seen to hold
 
 
 def answers_after_all(g: Gathered) -> bool:
     """A partial answer is only given when the sentence it would cite does not answer: for
-    "hoe vaak / hoe lang / hoeveel / wanneer" a best sentence that holds such a fact and most of
+    "hoe vaak / hoe lang / hoeveel / wanneer / wie" a best sentence that holds such a fact and most of
     the asked words, with no name or number the sources lack, is the answer."""
     if (
-        g.question.kind not in STRICT_KINDS
+        g.question.kind not in ANSWERS_KINDS
         or g.evidence.features.get("unknown_names")
         or g.evidence.features.get("missing_numbers")
     ):

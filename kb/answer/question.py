@@ -145,6 +145,23 @@ _ENGLISH = {
     "many",
     "often",
     "long",
+    "just",
+    "here",
+    "from",
+    "our",
+    "her",
+    "his",
+    "your",
+    "anyone",
+    "during",
+    "hi",
+    "would",
+    "could",
+    "if",
+    "been",
+    "whether",
+    "only",
+    "where",
 }
 _DUTCH_HINTS = {
     "de",
@@ -286,7 +303,7 @@ def is_english(question: str) -> bool:
     if en < 2:
         return False
     dutch = common_words()  # Dutch words of everyday frequency ("hoeveel", "werken", "scholen")
-    nl = sum(w in _DUTCH_HINTS or (w in dutch and w not in _ENGLISH) for w in ws)
+    nl = sum(w not in _ENGLISH and not w.isdigit() and (w in _DUTCH_HINTS or w in dutch) for w in ws)
     return en > 1.5 * nl
 
 

@@ -150,7 +150,7 @@ def load_embedder(settings: Settings | None = None, progress: Progress | None = 
 
 
 def _key(settings: Settings) -> str:
-    return f"{_model_name(settings)}|{encoder_setting(settings)}"
+    return f"{_model_name(settings)}|{encoder_setting(settings)}|{tuned_tag(settings) or ''}"
 
 
 def warm_up(settings: Settings | None = None) -> None:
