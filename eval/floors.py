@@ -35,14 +35,16 @@ def check_floors(report: dict, floors: dict) -> list[str]:
     if not summary:
         return [f"the report has no '{split}' split"]
     problems = []
-    for name, limit in floors.items():
-        if name.startswith("_") or name == "split":
+    for key, limit in floors.items():
+        if key.startswith("_") or key == "split":
             continue
+        # "all:<floor>" holds over every item of the gold set, whatever the split
+        name, where = (key[4:], report["summary"]) if key.startswith("all:") else (key, summary)
         if name not in CHECKS:
             problems.append(f"unknown floor '{name}' (known: {', '.join(CHECKS)})")
             continue
-        section, key, kind = CHECKS[name]
-        value = (summary.get(section) or {}).get(key)
+        section, field, kind = CHECKS[name]
+        value = (where.get(section) or {}).get(field)
         if value is None:
             problems.append(f"{name}: no value in the report")
         elif kind == "min" and value < limit:

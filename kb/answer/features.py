@@ -224,6 +224,12 @@ class Coverage:
         return sum(self.idf(t) for t in self.terms & set(terms)) / self.total
 
 
+def _said(text: str, previous: str) -> bool:
+    """Whether ``text`` (a sentence or list item) stands in the previous answer's text."""
+    flat = " ".join(text.split())
+    return flat in previous or re.sub(r"^[-•*]\s*(?:\d+[.)]\s*)?", "", flat) in previous
+
+
 def spans_of(hit: Hit) -> list[tuple[int, int]]:
     """The sentence spans stored with the passage, or computed (an index without them)."""
     stored = hit.record.sentence_spans
@@ -315,7 +321,8 @@ def candidates(
         vecs = sentence_vectors(hit, len(spans)) if qvec is not None else None
         sims = vecs @ qvec if vecs is not None else None
         units = [(a, b, hit.text[a:b], frozenset(analyze(hit.text[a:b]))) for a, b in spans]
-        said = [bool(previous) and " ".join(t.split()) in previous for _, _, t, _ in units]
+        # a list item is said without its bullet in running text ("- De zorgplicht: …" → "De zorgplicht: …")
+        said = [bool(previous) and _said(t, previous) for _, _, t, _ in units]
         covs = [cov_query(t) for *_, t in units]
         passage_cov = cov_query(analyze(hit.text))
         section = hit.record.section
