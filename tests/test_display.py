@@ -167,11 +167,6 @@ def failing_llm():
         server.server_close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/chat.py shows result.notice with st.info as Markdown; it needs md_plain(result.notice) "
-    "(ui/chat.py is another engineer's file)",
-)
 def test_an_llm_servers_error_text_is_shown_as_text(app_home, failing_llm, monkeypatch):
     import streamlit as st
 

@@ -295,6 +295,7 @@ def test_the_query_path_needs_no_torch(corpus_settings):
     )
     env = {**os.environ, "KB_HOME": str(corpus_settings.home), "KB_MODEL_CACHE": str(corpus_settings.model_cache)}
     env["KB_ENCODER"] = "onnx"
+    env.pop("KB_TUNED_ENCODER", None)  # the session index is built with the shipped (tuned) encoder
     if corpus_settings.encoder != "onnx":
         pytest.skip("the session index is built with KB_ENCODER=torch")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,4 @@
-"""The everyday-words thesaurus (kb/thesaurus.json): parents' words find the reports' terms."""
+"""The everyday-words thesaurus (kb/retrieval/thesaurus.json): parents' words find the reports' terms."""
 
 from __future__ import annotations
 

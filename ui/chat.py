@@ -9,6 +9,7 @@ from kb.answer.compose import ABSTAIN_TEXT
 from kb.results import Answer
 from ui import passages as P
 from ui import state
+from ui.plaintext import md_plain
 from ui.widgets import esc, note, passage_card, plain, source_card
 
 ABSTAIN_HEAD = f"{ABSTAIN_TEXT} Ik geef daarom geen antwoord."
@@ -46,8 +47,8 @@ def show_abstention(result: Answer, key: str) -> None:
 def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
     """One answer, rendered from its parts (nothing is read back out of its text)."""
     key = f"t{turn_id}"
-    if result.notice:
-        st.info(result.notice, icon=":material/info:")
+    if result.notice:  # may quote an LLM server's error text: shown as plain text
+        st.info(md_plain(result.notice), icon=":material/info:")
     if getattr(result, "corrected_query", ""):
         note(f"Gezocht op: {result.corrected_query}")
     if result.topic:

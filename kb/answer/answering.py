@@ -106,6 +106,7 @@ def abstains(g: Gathered) -> bool:
 
 #: how much of the asked words the sentence must hold to answer a fact question after all
 ANSWERS_COVERAGE = 0.6
+PERSON_PASSAGE_COVERAGE = 0.5  # "wie": how much of the asked words the sentence's passage must hold
 ANSWERS_KINDS = (*STRICT_KINDS, "person")  # the kinds whose asked fact a sentence can be seen to hold
 
 
@@ -120,6 +121,8 @@ def answers_after_all(g: Gathered) -> bool:
     ):
         return False
     best = max(g.candidates, key=lambda c: c.score)
+    if g.question.kind == "person":  # "wie …?": a best sentence that names who, about what was asked
+        return bool(best.features["type_match_loose"]) and best.features["cov_passage"] >= PERSON_PASSAGE_COVERAGE
     return bool(best.features["type_match"]) and best.features["cov_asked"] >= ANSWERS_COVERAGE
 
 

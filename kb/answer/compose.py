@@ -147,6 +147,11 @@ _ANNOUNCES = re.compile(
 )
 
 
+_QUALIFIES = re.compile(
+    r"^(?:- )?[“\"‘']?(?:toch|maar|echter|wel|behalve|alleen|daarentegen|anderzijds|tegelijkertijd|ondanks)\b", re.I
+)
+
+
 def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate], limits: Limits) -> None:
     """Let the lead's excerpt go on while the next sentences carry on its answer: one that
     scores well, or what a sentence announcing a list or a number of points goes on to name."""
@@ -158,7 +163,8 @@ def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate],
         nxt = _after(run_end, same)
         if nxt is None or nxt in chosen:
             break
-        if not (announced or nxt.score >= limits.follow_ratio * lead.score):
+        # a sentence that qualifies the excerpt ("Toch zijn er hiaten …") must not be left out
+        if not (announced or _QUALIFIES.match(nxt.text) or nxt.score >= limits.follow_ratio * lead.score):
             break
         run = _readable(nxt, usable)
         if run is None:

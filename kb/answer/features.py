@@ -122,8 +122,10 @@ _ACTOR = re.compile(
     r"\b(?:school|scholen|schoolbestuur|schoolbesturen|bestuur|samenwerkingsverband|samenwerkingsverbanden"
     r"|ouders?|leraren|leraar|leerkrachten?|intern begeleiders?|ib'?ers?|mentor|mentoren|ondersteuningscoordinatoren?"
     r"|zorgcoordinatoren?|gemeenten?|jeugdhulp|inspectie|minister|staatssecretaris|rijk|overheid"
-    r"|directeur|schoolleiders?|team|commissie|consulenten?|orthopedagoog|begeleider|specialisten?)\b"
+    r"|directeur|schoolleiders?|team|commissie|consulenten?|orthopedagoog|begeleiders?|specialisten?"
+    r"|professionals?|hulpverleners?|docenten|vakdocenten|coordinatoren|ministerie|onderzoekers?)\b"
 )
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")  # NRO, OCW, VOO: a body named by its initials
 _PLACE = re.compile(r"\b(?:in|op|bij|naar)\s+(?:de |het )?[A-Z]|\b(?:regio|stad|gemeente|provincie|school|website)\b")
 _DEFINITION = re.compile(
     r"\b(?:is een|is de|is het|zijn de|betekent|betekenen|houdt in|houden in|wil zeggen|verstaan"
@@ -281,7 +283,7 @@ def type_match(kind: str, text: str) -> float:
     if kind == "reason":
         return float(bool(_REASON.search(f)))
     if kind == "person":
-        return float(bool(_ACTOR.search(f)))
+        return float(bool(_ACTOR.search(f) or _ACRONYM.search(text)))
     if kind == "place":
         return float(bool(_PLACE.search(text)))
     if kind == "list":

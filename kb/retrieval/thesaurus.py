@@ -1,4 +1,4 @@
-"""Everyday and English words to the policy terms of the reports (``kb/thesaurus.json``).
+"""Everyday and English words to the policy terms of the reports (``kb/retrieval/thesaurus.json``).
 
 A parent types "mag de school mijn kind weigeren?"; the reports speak of the
 *aanmelding*, the *zorgplicht* and *toelating*. :func:`expand` adds those terms, and
