@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from kb.answer.compose import PICKS_FROM_PREVIOUS, leans_back
+from kb.answer.compose import PICKS_FROM_PREVIOUS, _open_quotes, leans_back
 from kb.answer.features import unusable
 from kb.results import Answer
 
@@ -38,8 +38,7 @@ def _sentences(excerpt: str) -> list[str]:
 
 
 def _quote_balance(text: str) -> int:
-    curly = text.count("“") - text.count("”")
-    return curly if curly else text.count('"') % 2
+    return _open_quotes(text)
 
 
 def check(result: Answer, previous: Answer | None = None, known=None) -> dict[str, int]:

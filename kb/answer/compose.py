@@ -33,7 +33,7 @@ _LEANS_BACK = re.compile(
     r"|het betreft|ten (?:eerste|tweede|derde|vierde|slotte)|tot slot|in de eerste plaats"
     r"|(?:indien|als|wanneer|omdat|doordat|hoewel|nu|zodra|toen|waardoor|daar) (?:dat|dit|die|deze|ze|zij|hij)"
     r"|toen|behalve|een andere|een ander|andere|het andere|de andere|ook hier|hierna|daarom"
-    r"|(?:\w+ ){1,2}(?:dit|deze|zo'n|zulke)(?= )"
+    r"|(?:\w+ ){1,3}(?:dit|deze|zo'n|zulke)(?= )"
     r"|(?:op|in|bij|met|voor|van|aan|door|om|na|tot|uit|over|naar|onder|zonder|ondanks|volgens) (?:die|dat|daar|hier))\b",
     re.I,
 )
@@ -210,10 +210,18 @@ def leans_back(text: str) -> bool:
 
 
 def _open_quotes(text: str) -> int:
-    """Quotation marks opened and not closed (negative: closed without being opened)."""
-    curly = text.count("“") - text.count("”")
-    straight = text.count('"') % 2
-    return curly if curly else straight
+    """Quotation marks opened and not closed; negative when one closes before it was opened
+    (also when another opens later: "… stellen.” Die blokkades … “Mensen …")."""
+    depth = lowest = 0
+    for ch in text:
+        if ch == "“":
+            depth += 1
+        elif ch == "”":
+            depth -= 1
+            lowest = min(lowest, depth)
+    if lowest < 0:
+        return lowest
+    return depth if depth else text.count('"') % 2
 
 
 def _readable(c: Candidate, cands: list[Candidate]) -> list[Candidate] | None:
