@@ -30,6 +30,7 @@ is scored once at the end, for the report.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -258,9 +259,7 @@ def tune_limits(cases: list[Case]) -> tuple[dict, dict]:
         if best is None or key > best[0]:
             best = (key, limits, hit, lead, cover, size)
     _, limits, hit, lead, cover, size = best
-    names = ("max_sentences", "add_min", "add_ratio", "max_chars", "list_items", "list_min", "type_lead")
-    names += ("other_ratio", "other_excerpts", "follow_ratio", "follow_max")
-    params = {k: getattr(limits, k) for k in names}
+    params = dataclasses.asdict(limits)
     figures = {"answer_hit": round(hit, 4), "lead_hit": round(lead, 4), "mention_coverage": round(cover, 4)}
     return params, {**figures, "excerpts": round(size, 2)}
 
@@ -355,7 +354,6 @@ def fit(
         # the training questions, so their evidence looks more answerable than a new question's would
         # (fitted on them, it refused 0.10 of the test split's answerable questions at 0.05 on dev)
         X, y = evidence_rows(dev_cases, retriever.lexical)
-        evidence_rows(cases, retriever.lexical)
     else:
         X, y = evidence_rows(cases, retriever.lexical)
     judge, abst_fig = fit_abstention(X, y, C, max_wrong)

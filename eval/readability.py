@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from kb.answer.compose import PICKS_FROM_PREVIOUS, _open_quotes, leans_back
+from kb.answer.compose import PICKS_FROM_PREVIOUS, leans_back, open_quotes
 from kb.answer.features import unusable
 from kb.results import Answer
 
@@ -37,10 +37,6 @@ def _sentences(excerpt: str) -> list[str]:
     return [s for line in excerpt.split("\n") for s in (sentences(line) or [line]) if s.strip()]
 
 
-def _quote_balance(text: str) -> int:
-    return _open_quotes(text)
-
-
 def check(result: Answer, previous: Answer | None = None, known=None) -> dict[str, int]:
     """The counts for one answer (``known(word)``: whether the corpus has a word)."""
     counts = dict.fromkeys(COUNTS, 0)
@@ -48,7 +44,7 @@ def check(result: Answer, previous: Answer | None = None, known=None) -> dict[st
         sents = _sentences(e.text)
         if sents and leans_back(sents[0].lstrip("- ")) and not sents[0].lstrip().startswith("- "):
             counts["dangling_start"] += 1
-        if _quote_balance(e.text) != 0:
+        if open_quotes(e.text) != 0:
             counts["cut_quote"] += 1
         if e.text.rstrip().endswith(":"):
             counts["cut_list"] += 1

@@ -43,7 +43,7 @@ def as_shown(result: Answer) -> str:
     lines = []
     if result.notice:
         lines.append(f"(melding) {result.notice}")
-    if getattr(result, "corrected_query", ""):
+    if result.corrected_query:
         lines.append(f"(gezocht op: {result.corrected_query})")
     if result.topic:
         lines.append(f"(opgevat als vervolgvraag over: {result.topic})")

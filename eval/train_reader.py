@@ -114,10 +114,6 @@ def load_model():
     return model, tok
 
 
-def trainable(model) -> list[str]:
-    return [n for n, _ in model.named_parameters() if n.startswith("encoder.")]
-
-
 def encode(model, tok, texts: list[str], max_len: int = 512, offsets: bool = False):
     import torch
 
@@ -306,12 +302,12 @@ def main(argv: list[str] | None = None) -> int:
 
     chunks = corpus_chunks()
     chunks_by_pos = {doc: {c.position: c for c in cs} for doc, cs in chunks.items()}
-    train_items = [i for i in load_train() if i.get("doc") != args.holdout_doc or args.holdout_doc is None]
-    if args.holdout_doc:
-        train_items = [i for i in train_items if i.get("doc") != args.holdout_doc]
+    written = load_train()
+    # leave-one-document-out: that document's questions are held out, not trained on
+    train_items = [i for i in written if not args.holdout_doc or i.get("doc") != args.holdout_doc]
+    held = [i for i in written if args.holdout_doc and i.get("doc") == args.holdout_doc]
     gold = load_gold(DEFAULT_GOLD)
     dev, test = select(gold, "tune"), select(gold, "test")
-    held = [i for i in load_train() if i.get("doc") == args.holdout_doc] if args.holdout_doc else []
     examples = examples_of(train_items, chunks)
     print(f"{len(examples)} training questions with a located answer (of {len(train_items)} items)", file=sys.stderr)
 

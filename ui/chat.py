@@ -49,7 +49,7 @@ def show_answer(result: Answer, turn_id: int | None, persona: str) -> None:
     key = f"t{turn_id}"
     if result.notice:  # may quote an LLM server's error text: shown as plain text
         st.info(md_plain(result.notice), icon=":material/info:")
-    if getattr(result, "corrected_query", ""):
+    if result.corrected_query:
         note(f"Gezocht op: {result.corrected_query}")
     if result.topic:
         note(f"Opgevat als vervolgvraag over: {result.topic}")

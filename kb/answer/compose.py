@@ -7,7 +7,7 @@ betekent …", "Het gaat om …", "Ten tweede …") brings that sentence along o
 out, and a quotation is never cut inside its quotation marks. The picks become
 *excerpts*: runs of contiguous sentences of one passage, in reading order, at most
 three, the best first. :func:`cite` numbers the passages in order of use;
-:func:`answer_text`, :func:`partial_text` and :func:`abstention_text` write the Dutch
+:func:`answer_text`, :func:`not_said` and :func:`abstention_text` write the Dutch
 text. Every sentence is an exact span of its passage; nothing is reworded.
 """
 
@@ -101,11 +101,6 @@ def _list_of(lead: Candidate, cands: list[Candidate]) -> list[Candidate]:
         b += 1
     block = same[a : b + 1]
     return block if sum(is_item(c) for c in block) >= 2 else []
-
-
-def choose(question: Question, cands: list[Candidate], limits: Limits) -> list[Candidate]:
-    """The sentences of the answer, in the order they are shown (the excerpts one after another)."""
-    return [c for run in excerpts(question, cands, limits) for c in run]
 
 
 def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list[list[Candidate]]:
@@ -209,7 +204,7 @@ def leans_back(text: str) -> bool:
     return bool(_LEANS_BACK.match(text.strip()))
 
 
-def _open_quotes(text: str) -> int:
+def open_quotes(text: str) -> int:
     """Quotation marks opened and not closed; negative when one closes before it was opened
     (also when another opens later: "… stellen.” Die blokkades … “Mensen …")."""
     depth = lowest = 0
@@ -236,7 +231,7 @@ def _readable(c: Candidate, cands: list[Candidate]) -> list[Candidate] | None:
     back = 0
     for _ in range(MAX_QUOTE_SENTENCES + MAX_LIST_ITEMS):
         first, last = run[0], run[-1]
-        balance = _open_quotes(" ".join(x.text for x in run))
+        balance = open_quotes(" ".join(x.text for x in run))
         if leans_back(first.text) and not first.features.get("list_item"):
             back += 1
             prev = _before(first, same)
@@ -409,11 +404,6 @@ def not_said(question: Question, reasons: list[str]) -> str:
         return "; ".join(r[0].upper() + r[1:] for r in names) + "."
     what = NOT_SAID.get(question.kind, "precies wat u vraagt")
     return f"De bronnen zeggen niet {what} (uw vraag: “{question.asked}”)."
-
-
-def partial_text(question: Question, reasons: list[str], lines: list[tuple[str, int]]) -> str:
-    """'De bronnen zeggen niet …; wel staat erin: …' with the related cited sentences."""
-    return f"{not_said(question, reasons)} {PARTIAL_INTRO} {answer_text(lines)}"
 
 
 def abstention_text(reasons: list[str], nearby: list[Passage]) -> str:

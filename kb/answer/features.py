@@ -29,17 +29,15 @@ _REFERENCE = re.compile(
     r"^(?:- )?(?:\d+\.\s*)?[A-Z][^\s,]+(?: [a-z]+)?,\s(?:[A-Z]\.\s?)+.*\(\d{4}[a-z]?\)"  # "Ledoux, G. ... (2020)"
     r"|\(\d{4}[a-z]?\)\.\s.*(?:Amsterdam|Utrecht|Nijmegen|Den Haag|Rotterdam|Zwolle|Groningen|Tilburg|Leiden)\b"
     r"|^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'-]+,\s(?:[A-Z]\.\s?)+(?:,|&|en)?\s?)+"
+    # "Mol Lous, A. (2015). … Tijdschrift voor Orthopedagogiek, 54, 39-44."
+    r"|^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'’-]+\s){0,3}[A-Z][\w'’-]+,\s(?:[A-Z]\.\s?){1,3}"
+    r"|\(\d{4}[a-z]?\)\.\s"
+    r"|,\s\d+(?:\(\d+\))?,\s\d+\s?[-–]\s?\d+\.?$"
 )
 _CAPTION = re.compile(
     r"^(?:- )?(?:foto|beeld|fotografie|illustratie|figuur|tabel|grafiek|bron|v\.?l\.?n\.?r\.?)\b[\s\d:.]", re.I
 )
 _LINK = re.compile(r"https?://|www\.|\.nl\b|\.com\b|\.org\b|@", re.I)
-# "Mol Lous, A. (2015). … Tijdschrift voor Orthopedagogiek, 54, 39-44."
-_BIBLIOGRAPHY = re.compile(
-    r"^(?:- )?(?:\d+\.\s*)?(?:[A-Z][\w'’-]+\s){0,3}[A-Z][\w'’-]+,\s(?:[A-Z]\.\s?){1,3}"
-    r"|\(\d{4}[a-z]?\)\.\s"
-    r"|,\s\d+(?:\(\d+\))?,\s\d+\s?[-–]\s?\d+\.?$"
-)
 # a footnote: its number, then the note ("2 Dit aantal betreft …", "1 Cluster 1: …")
 _FOOTNOTE = re.compile(r"^(?:- )?\d{1,2}\s+[A-Z]")
 # a byline: a name, a comma and a role ("Jan de Vos, adviseur VOO …")
@@ -71,7 +69,7 @@ def unusable(text: str, section: str = "") -> str | None:
         return "te kort"
     if t.endswith("?"):
         return "vraag"
-    if _REFERENCE.search(text.strip()) or _BIBLIOGRAPHY.search(text.strip()):
+    if _REFERENCE.search(text.strip()):
         return "literatuurverwijzing"
     if _FOOTNOTE.match(text.strip()):
         return "voetnoot"

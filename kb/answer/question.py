@@ -91,6 +91,7 @@ _PARTICLES = {
     "goed",
 }
 _QUESTION_WORDS = {"welke", "wie", "waarom", "hoe", "wat", "wanneer", "waar", "hoeveel", "welk"}
+_NOT_CONTENT = frozenset(STOPWORDS | _WEAK_ANAPHORA | _QUESTION_WORDS | _STRONG_ANAPHORA | _PARTICLES)
 _ENGLISH = {
     "the",
     "what",
@@ -268,10 +269,7 @@ class Question:
     @property
     def focus(self) -> str:
         """The question itself in a longer text: the last sentence with a question mark."""
-        parts = [p for p in re.split(r"(?<=[.!?])\s+", self.asked) if p.strip()]
-        if len(parts) < 2:
-            return self.asked
-        return next((p for p in reversed(parts) if "?" in p), parts[-1])
+        return focus_of(self.asked)
 
     @property
     def subject(self) -> str:
@@ -307,13 +305,23 @@ def is_english(question: str) -> bool:
     return en > 1.5 * nl
 
 
+def focus_of(text: str) -> str:
+    """The question in a longer text (a story with a question at the end): the last sentence
+    with a question mark, else the last sentence; a one-sentence text is itself."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p.strip()]
+    if len(parts) < 2:
+        return text
+    return next((p for p in reversed(parts) if "?" in p), parts[-1])
+
+
+def content_words(ws: list[str]) -> list[str]:
+    """The words that carry content: no stopword, question word, pronoun pointing back or particle."""
+    return [w for w in ws if w not in _NOT_CONTENT]
+
+
 def question_kind(text: str) -> str:
     """The kind of answer ``text`` asks for (see :data:`_KINDS`), or "other"."""
-    folded = " ".join(words(text))
-    # in a long question (a story with a question at the end) the question is the last sentence
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p.strip()]
-    if len(parts) > 1:
-        folded = " ".join(words(next((p for p in reversed(parts) if "?" in p), parts[-1])))
+    folded = " ".join(words(focus_of(text)))
     for kind, pattern in _KINDS:
         if pattern.search(folded):
             return kind
@@ -325,15 +333,7 @@ def is_followup(question: str) -> bool:
     ws = words(question)
     if not ws:
         return False
-    content = [
-        w
-        for w in ws
-        if w not in STOPWORDS
-        and w not in _WEAK_ANAPHORA
-        and w not in _QUESTION_WORDS
-        and w not in _STRONG_ANAPHORA
-        and w not in _PARTICLES
-    ]
+    content = content_words(ws)
     if ws[0] in ("en", "maar", "ook", "dus", "and", "but"):
         return True
     if any(w in _STRONG_ANAPHORA for w in ws) and len(content) <= 2:
@@ -392,20 +392,7 @@ _NOT_TOPIC = {
 def topic_of(question: str) -> str:
     """The topic of a question, its content words in order: "wat is een opp precies?" → "opp",
     "waar geven scholen het geld voor passend onderwijs aan uit?" → "scholen geld passend onderwijs"."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
-    focus = next((p for p in reversed(parts) if "?" in p), parts[-1]) if len(parts) > 1 else question
-    ws = words(focus)
-    keep = [
-        w
-        for w in ws
-        if w not in STOPWORDS
-        and w not in _QUESTION_WORDS
-        and w not in _WEAK_ANAPHORA
-        and w not in _STRONG_ANAPHORA
-        and w not in _PARTICLES
-        and w not in _NOT_TOPIC
-        and len(w) > 1
-    ]
+    keep = [w for w in content_words(words(focus_of(question))) if w not in _NOT_TOPIC and len(w) > 1]
     return " ".join(dict.fromkeys(keep[:6]))
 
 
