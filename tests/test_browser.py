@@ -284,3 +284,51 @@ def test_an_upload_shows_its_progress_in_view_and_keeps_the_export_button_in_chr
             assert not outside, f"the app contacted other hosts: {outside}"
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser"
+)
+def test_an_upload_survives_switching_tab_right_after_adding_ten_times_in_chromium(upload_server, tmp_path):
+    """Issue 23, UI 1: "Toevoegen", then at once another tab (Streamlit stops the script run).
+    Ten times: every file ends indexed and its message waits on the Bronnen tab."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from kb import api
+    from kb.config import Settings
+    from kb.index.doctor import unindexed_uploads
+
+    settings = Settings.from_env(home=tmp_path / "kbhome")  # the upload_server's copy of the index
+    names = [f"dieren-{i}.txt" for i in range(10)]
+    animals = ["walrus", "pinguin", "zeehond", "otter", "bever", "egel", "das", "vos", "uil", "mol"]
+    for name, animal in zip(names, animals, strict=True):
+        (tmp_path / name).write_text(
+            f"# De {animal}regeling\n\nDe {animal}regeling geeft elke leerling op vrijdag een vast "
+            f"gesprek met de mentor over het weekrooster en de {animal}.\n",
+            encoding="utf-8",
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="nl-NL")
+            page.goto(upload_server)
+            page.locator('[data-testid="stChatInput"] textarea').wait_for(timeout=240_000)
+            for name in names:
+                uploads = _uploads(page)
+                uploads.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / name))
+                add = uploads.get_by_role("button", name="Toevoegen aan de kennisbank")
+                add.wait_for(timeout=30_000)
+                add.click()
+                page.get_by_role("tab", name=re.compile("Vraag het")).click()  # at once: the run is stopped
+                page.wait_for_timeout(200)
+                page.get_by_role("tab", name="Bronnen").click()
+                page.get_by_text(f"‘{name}’ is toegevoegd en doorzoekbaar").wait_for(timeout=120_000)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "e2e-upload-race.png"))
+        finally:
+            browser.close()
+    assert set(names) <= set(api.documents(settings)), sorted(api.documents(settings))
+    assert unindexed_uploads(settings) == []
+    assert api.search("zeehondregeling weekrooster", settings=settings)[0].source == "dieren-2.txt"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from click.testing import CliRunner
 
 from kb import api
@@ -83,3 +85,39 @@ def test_forget_and_retention_remove_conversations(fresh_settings):
     assert [f["conversation"] for f in kept.feedback()] == [recent]
     assert kept.forget() == 1 and kept.turns(recent) == []
     assert b"Daan" not in store.path.read_bytes()
+
+
+def test_an_upload_cut_off_mid_ingest_is_reported_by_doctor_and_finished_by_repair(
+    fresh_settings, embedder, tmp_path, monkeypatch
+):
+    """What a tab switch did to an upload in the app: Streamlit stops the script run by raising
+    its StopException (a BaseException) in the next drawing call, here the progress bar. The
+    file was saved in uploads/ and never indexed; doctor must say so and --repair finish it."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from kb.index.doctor import check, unindexed_uploads
+    from kb.uploads import add_files
+
+    (tmp_path / "pinguin.txt").write_text(PINGUIN, encoding="utf-8")
+    api.ingest([tmp_path / "pinguin.txt"], settings=fresh_settings, embedder=embedder)
+
+    def cut_off(stage, done, total, label):
+        if stage == "chunks":
+            raise StopException()
+
+    text = "# Walrus\n\nDe walrusaanpak laat elke leerling op vrijdag zelf het weekrooster kiezen.\n"
+    with contextlib.suppress(StopException):
+        add_files([("walrus.txt", text.encode())], fresh_settings, progress=cut_off, embedder=embedder)
+    assert (fresh_settings.home / "uploads" / "walrus.txt").is_file()
+    assert "walrus.txt" not in api.documents(fresh_settings)
+    assert [p.name for p in unindexed_uploads(fresh_settings)] == ["walrus.txt"]
+
+    monkeypatch.setenv("KB_HOME", str(fresh_settings.home))
+    found = CliRunner().invoke(cli, ["doctor"])
+    assert found.exit_code == 1
+    assert "opgeslagen maar niet geïndexeerd" in found.output and "walrus.txt" in found.output
+
+    repaired = CliRunner().invoke(cli, ["doctor", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert check(fresh_settings).findings == []
+    assert api.search("walrusaanpak weekrooster", settings=fresh_settings)[0].source == "walrus.txt"

@@ -7,9 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from ingest.loaders import format_names, upload_types
-from kb.uploads import add_files
 from ui import passages as P
-from ui import state
+from ui import state, uploading
 from ui.plaintext import md_plain
 from ui.widgets import doc_type, esc, note, open_in_reader
 
@@ -79,12 +78,32 @@ def reader() -> None:
 
 
 def upload() -> None:
+    results = uploading.collect()  # an upload that finished, perhaps while another tab was open
+    if results is not None:
+        st.session_state.upload_meldingen = [(r.ok, r.message) for r in results]
     messages = st.session_state.get("upload_meldingen", [])  # the result of the last upload
-    with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages)):
+    job = uploading.running()
+    with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages or job)):
         progress = st.empty()  # an upload's progress: at the top, in view, not below the file list
         st.caption(f"Bestanden in {format_names()}. Ze worden alleen aan deze kennisbank toegevoegd.")
         for ok, message in messages:
             (st.success if ok else st.error)(md_plain(message))  # it names the file, may quote the PDF
+        if job:
+            st.caption("U kunt intussen verder werken in de andere tabbladen; het toevoegen gaat door.")
+            uploading.watch(progress)
+            return
+        waiting = uploading.waiting_uploads()
+        if waiting:
+            st.warning(
+                md_plain(
+                    f"{len(waiting)} eerder geüpload(e) bestand(en) zijn opgeslagen maar nog niet doorzoekbaar "
+                    f"(bv. ‘{waiting[0]}’): het toevoegen werd onderbroken."
+                ),
+                icon=":material/warning:",
+            )
+            if st.button("Alsnog toevoegen", icon=":material/restart_alt:"):
+                uploading.finish_pending()
+                st.rerun()
         n = st.session_state.get("upload_n", 0)
         files = st.file_uploader(
             "Kies bestanden",
@@ -94,14 +113,8 @@ def upload() -> None:
             max_upload_size=max(1, int(state.settings().max_file_mb)),
         )
         if files and st.button("Toevoegen aan de kennisbank", type="primary"):
-            bar = progress.progress(0.0, text="Bestanden verwerken…")
-            results = add_files(
-                [(f.name, f.getvalue()) for f in files],
-                state.settings(),
-                progress=state.ingest_progress(bar),
-                embedder=state.retriever().embedder,
-            )
-            st.session_state.upload_meldingen = [(r.ok, r.message) for r in results]
+            st.session_state.upload_meldingen = []
+            uploading.start([(f.name, f.getvalue()) for f in files])
             st.session_state.upload_n = n + 1  # a fresh, empty uploader
             st.rerun()
 

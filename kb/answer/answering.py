@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from kb.models import load_model
 from kb.results import Answer, Term
 from kb.retrieval.glossary import find_terms
 from kb.retrieval.retrieve import RRF_K, Hit, Retriever
+from kb.retrieval.speakers import asks_for_speaker, names_in
 from kb.retrieval.thesaurus import Expansion, expand
+from kb.text import STOPWORDS, common_words, fold
 
 POOL = 20  # passages retrieved, scored and re-ranked
 SHOWN = 10  # passages reported as retrieved
@@ -62,8 +65,15 @@ def gather(
     expansion = expand(question.query, question.language) if glossary else Expansion(question.query, (), ())
     asked = expand(question.asked, question.language) if glossary else Expansion(question.asked, (), ())
     vector = retriever.embed(question.query) if retrieval_mode != "bm25" else None
+    near = retriever.near(question.previous_answer) if question.followup and question.previous_answer else None
     hits = retriever.search(
-        question.query, k=POOL, filters=filters, mode=retrieval_mode, lexical_query=expansion.query, vector=vector
+        question.query,
+        k=POOL,
+        filters=filters,
+        mode=retrieval_mode,
+        lexical_query=expansion.query,
+        vector=vector,
+        near=near,
     )
     # English words never occur in the Dutch passages: sentences are scored on their Dutch translations
     dutch = (lambda e: " ".join(e.terms)) if question.language == "en" else (lambda e: e.query)
@@ -157,14 +167,24 @@ def answer_question(
     result.evidence = g.evidence.to_dict()
     limits = compose.Limits.from_params(load_model("sentence_ranker").params)
 
+    named = other_names(retriever, q)  # "wat zegt de Kinderombudsman …": no speaker of the index
     if abstains(g):
+        absent = unmentioned(named, [retriever.story_text(h) for h in g.hits[:NEARBY]])
+        if absent:
+            g.evidence.reasons[:] = [nothing_from(absent), *_without(g.evidence.reasons, absent)]
         _abstain(result, g, limits)
     else:
+        runs = compose.excerpts(q, g.candidates, limits)
+        absent = unmentioned(named, [retriever.story_text(g.hits[run[0].hit_index]) for run in runs])
         llm_wanted = bool(settings.llm_base_url and settings.llm_model) if use_llm is None else use_llm
         from kb.answer.llm import generative_answer
 
-        if not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
-            runs = compose.excerpts(q, g.candidates, limits)
+        if absent:  # the passages the answer cites never mention them: say so, then what they say
+            result.citations, lines = compose.cite_excerpts(g.hits, runs)
+            result.abstained, result.partial = False, True
+            said = nothing_from(absent)
+            present(result, lines, compose.answer_text(lines), q.asked, not_said=said[0].upper() + said[1:] + ".")
+        elif not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
             result.citations, lines = compose.cite_excerpts(g.hits, runs)
             result.abstained = False
             present(result, lines, compose.answer_text(lines), q.asked, q.subject)
@@ -172,6 +192,43 @@ def answer_question(
             present(result, None, result.answer, q.asked, q.subject)
     result.seconds = round(time.perf_counter() - t0, 4)
     return result
+
+
+def other_names(retriever: Retriever, q: Question) -> list[str]:
+    """The names a question asks the opinion of ("wat zegt de Kinderombudsman …", "volgens de
+    Onderwijsraad") that are no speaker of the index (those are answered from their passages)."""
+    if not asks_for_speaker(q.focus):
+        return []
+    out = []
+    for name in names_in(q.focus):
+        words = [w for w in fold(name).split() if w not in STOPWORDS and len(w) > 1]
+        if words and not all(w in common_words() for w in words) and not retriever.speaker_names().named(name):
+            out.append(name)
+    return out
+
+
+def unmentioned(names: list[str], texts: list[str]) -> list[str]:
+    """The ``names`` that none of ``texts`` mentions (a compound by its last part: a passage that
+    says "Inspectie" mentions the "onderwijsinspectie")."""
+    folded = [fold(t) for t in texts]
+    return [
+        n for n in names if not any(all(_mentions(t, w) for w in fold(n).split() if w not in STOPWORDS) for t in folded)
+    ]
+
+
+def _without(reasons: list[str], names: list[str]) -> list[str]:
+    return [r for r in reasons if not any(f"'{n}'" in r for n in names)]
+
+
+def _mentions(text: str, word: str) -> bool:
+    """Whether ``text`` (folded) holds ``word`` or, for a compound, its last part of six letters or more."""
+    if re.search(rf"\b{re.escape(word)}", text):
+        return True
+    return any(re.search(rf"\b{re.escape(word[i:])}", text) for i in range(2, len(word) - 5))
+
+
+def nothing_from(names: list[str]) -> str:
+    return "de bronnen bevatten geen uitspraak van " + " of ".join(f"‘{n}’" for n in names)
 
 
 def _abstain(result: Answer, g: Gathered, limits: compose.Limits) -> None:

@@ -106,6 +106,10 @@ def _list_of(lead: Candidate, cands: list[Candidate]) -> list[Candidate]:
 def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list[list[Candidate]]:
     """The answer's excerpts: runs of contiguous sentences of one passage, in reading order,
     each readable on its own; the excerpt with the answering sentence first."""
+    if question.followup and (PICKS_FROM_PREVIOUS.search(question.asked) or _ASKS_WHICH.match(question.asked)):
+        items = _picked_from_previous(cands)
+        if items:  # "welke daarvan gaat over ouders?": the items of the previous answer that are about it
+            return _runs(items, items[0])
     picked = _pick(question, cands, limits)
     if not picked:
         return []
@@ -169,6 +173,7 @@ def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate],
         added += 1
 
 
+_ASKS_WHICH = re.compile(r"^(?:en |maar )?welke\b", re.I)  # "en welke gaat over ons als leraren?"
 PICKS_FROM_PREVIOUS = re.compile(r"\b(?:daarvan|hiervan|ervan|welke van|wie van|wat van|die van)\b", re.I)
 
 
@@ -178,6 +183,20 @@ def _usable(question: Question, cands: list[Candidate]) -> list[Candidate]:
     if not question.followup or PICKS_FROM_PREVIOUS.search(question.asked):
         return cands
     return [c for c in cands if not c.features.get("in_previous_answer")] or cands
+
+
+def _picked_from_previous(cands: list[Candidate]) -> list[Candidate]:
+    """The list items of the previous answer that hold most of the words asked now (at most three)."""
+    items = [
+        c
+        for c in cands
+        if c.features.get("in_previous_answer") and c.features.get("list_item") and c.features.get("cov_asked", 0) > 0
+    ]
+    if not items:
+        return []
+    most = max(c.features["cov_asked"] for c in items)
+    best = [c for c in items if c.features["cov_asked"] >= most - 1e-9]
+    return sorted(best, key=lambda c: -c.score)[:MAX_EXCERPTS]
 
 
 def _same_passage(c: Candidate, cands: list[Candidate]) -> list[Candidate]:

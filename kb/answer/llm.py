@@ -15,6 +15,7 @@ passage.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import queue
 import re
@@ -160,6 +161,15 @@ def stream_chat(settings: Settings, messages: list[dict], on_token: Callable[[st
     return reply
 
 
+def _finished(choices: list) -> bool:
+    first = choices[0] if choices else None
+    return isinstance(first, dict) and bool(first.get("finish_reason"))
+
+
+def _broken_off() -> str:
+    return "de verbinding met het taalmodel brak af midden in het antwoord (de server stopte of de verbinding viel weg)"
+
+
 def _too_long() -> str:
     return f"het antwoord was langer dan {MAX_REPLY_CHARS} tekens en is afgebroken"
 
@@ -178,6 +188,8 @@ def _llm_error(e: Exception) -> LLMError:
         with contextlib.suppress(Exception):
             detail = _error_text(json.loads(e.read(MAX_LINE_BYTES).decode("utf-8", "replace")))
         return LLMError(f"het taalmodel antwoordde met HTTP {e.code}" + (f": {detail}" if detail else ""))
+    if isinstance(e, http.client.IncompleteRead):
+        return LLMError(_broken_off())
     if isinstance(e, (urllib.error.URLError, TimeoutError, OSError)):
         return LLMError(f"taalmodel niet bereikbaar of te traag ({type(e).__name__}: {_server_text(str(e))})")
     return LLMError(f"onverwacht antwoord van het taalmodel ({type(e).__name__})")
@@ -233,9 +245,12 @@ def _pieces(resp, stop: threading.Event) -> Iterator[str]:
         yield _content(choices, "message")
         return
     size = 0
+    finished = False  # a reply is whole only with "[DONE]" or a finish_reason: not when the server dies
     while not stop.is_set():
         raw = resp.readline(MAX_LINE_BYTES + 1)
         if not raw:
+            if not finished:
+                raise LLMError(_broken_off())
             break
         if len(raw) > MAX_LINE_BYTES:
             raise LLMError(_too_long())
@@ -245,7 +260,9 @@ def _pieces(resp, stop: threading.Event) -> Iterator[str]:
         payload = line[5:].strip()
         if payload == "[DONE]":
             break
-        piece = _content(_parse(payload), "delta")  # a chunk without choices (usage) adds nothing
+        choices = _parse(payload)
+        finished = finished or _finished(choices)
+        piece = _content(choices, "delta")  # a chunk without choices (usage) adds nothing
         if piece:
             size += len(piece)
             if size > MAX_REPLY_CHARS:

@@ -217,7 +217,9 @@ _KINDS: list[tuple[str, re.Pattern]] = [
         (
             "place",
             r"^(en |maar )?waar\b(?!om|door|voor|van|aan|over|mee|op|in|uit|naar|bij)"
-            r"(?!.*\b(aan|over|tegenaan|mee|van)\b)(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe)\s*$)|\bwhere\b",
+            r"(?!.*\b(aan|over|tegenaan|mee|van)\b)(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe)\s*$)"
+            # "waar moet je voor oppassen / op letten bij …": a preposition and its verb ask what
+            r"(?!.*\b(voor|op|naar|uit|bij|om|door|in|af|toe) \w+en\b)|\bwhere\b",
         ),
         ("how", r"\bwat (moet|moeten|kan|kunnen|mag|mogen)\b.*\bdoen\b|\bwhat (should|can|must)\b.*\bdo\b"),
         (

@@ -4,8 +4,9 @@ Checks: the ``KB_HOME`` layout and its ``CURRENT`` pointer, the manifest, the Ch
 database file (SQLite ``quick_check``), manifest vs Chroma (chunks no document owns,
 chunks a document misses), the BM25 index, the embedding model and chunker version,
 and what an interrupted run leaves behind (index folders of a killed rebuild,
-temporary files, half-saved uploads). ``repair=True`` fixes what is safe to fix under
-the write lock; for the rest it names the command.
+temporary files, half-saved uploads, and uploads saved but never indexed: an app whose
+upload was cut off, a process that died). ``repair=True`` fixes what is safe to fix under
+the write lock (it indexes such uploads); for the rest it names the command.
 """
 
 from __future__ import annotations
@@ -116,6 +117,21 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             store.rebuild_lexical()
             finding.repaired = True
         found(finding)
+    waiting = unindexed_uploads(settings, store)
+    if waiting:
+        finding = Finding(
+            f"{len(waiting)} geüpload(e) bestand(en) opgeslagen maar niet geïndexeerd (bv. {waiting[0].name}); "
+            "ze zijn nog niet doorzoekbaar.",
+            "kb doctor --repair",
+        )
+        if repair:
+            failed = finish_uploads(settings, waiting)
+            finding.repaired = not failed
+            if failed:
+                name, reason = failed[0]
+                finding.problem += f" Toevoegen lukte niet voor {len(failed)} bestand(en), bv. {name}: {reason}"
+                finding.fix = f"verwijder het bestand uit {settings.home / 'uploads'} en voeg het opnieuw toe"
+        found(finding)
     gone = [d for d, e in store.documents().items() if e.get("path") and not Path(e["path"]).exists()]
     if gone:
         found(
@@ -127,6 +143,34 @@ def _check(settings: Settings, repair: bool) -> Checkup:
             )
         )
     return result
+
+
+def unindexed_uploads(settings: Settings, store=None) -> list[Path]:
+    """Files in ``KB_HOME/uploads`` that no document of the index comes from: an upload that
+    was saved and then cut off (a closed tab, a rerun, a killed process) before it was indexed."""
+    from kb.index.store import NoIndexError, Store
+
+    folder = settings.home / "uploads"
+    if not folder.is_dir():
+        return []
+    try:
+        store = store or Store(settings)
+        indexed = {str(Path(e["path"]).resolve()) for e in store.documents().values() if e.get("path")}
+    except NoIndexError:
+        indexed = set()
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and str(p.resolve()) not in indexed
+    )
+
+
+def finish_uploads(settings: Settings, paths: list[Path], progress=None, embedder=None) -> list[tuple[str, str]]:
+    """Index uploads that were saved but not indexed; the ``(name, reason)`` of those that fail.
+    The caller holds the write lock (or this takes it)."""
+    from kb.index.indexer import ingest
+
+    with write_lock(settings):
+        report = ingest(list(paths), settings=settings, progress=progress, embedder=embedder)
+    return [(Path(p).name, reason) for p, reason in report.failed + report.skipped]
 
 
 def _folder_layout(settings: Settings, paths, repair: bool, found) -> bool:

@@ -4,12 +4,16 @@ Filters (document, type, year range, sector, speaker) apply to both sides before
 A question that names a speaker of the index (:mod:`kb.retrieval.speakers`: "Wat zegt CNV
 Onderwijs over werkdruk?", "knelpunten volgens Van Veen") is answered from that speaker's
 passages: only theirs when it asks what they say, theirs first when it only names them.
+A follow-up question gives the passages the previous answer quoted, and their neighbours in
+the document, a boost (``near``, :meth:`Retriever.near`): "en hoe ging dat eerste jaar dan?"
+is most often answered a few sentences further on.
 A query reads the read index (:mod:`kb.index.readindex`) and the BM25 index; Chroma, the
 index of record, is not opened.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,6 +29,12 @@ from kb.retrieval.spelling import Correction, Speller
 
 RRF_K = 20  # tuned on the gold set (60, the usual default, ranks worse here)
 CANDIDATES = 50
+#: a follow-up: the boost of a passage the previous answer quoted, as a share of a first place in
+#: the fused ranking, and the share of that for the passages just before and after it
+#: (fitted on the training set's follow-ups: ``python -m eval.followups``)
+NEAR_BOOST = 0.5
+NEIGHBOUR_SHARE = 0.5
+_QUOTED_SENTENCES = 6  # sentences of the previous answer looked up
 
 
 @dataclass
@@ -206,6 +216,50 @@ class Retriever:
         codes = set(columns.codes(columns.speakers, speakers))
         return {cid for cid in ids if cid in rows and int(columns.table["speaker"][rows[cid]]) in codes}
 
+    def quoted_passages(self, text: str) -> list[str]:
+        """The passages an earlier answer quoted: its sentences, each found word for word."""
+        from ingest.sentences import sentences
+
+        found: list[str] = []
+        lines = [re.sub(r"\[\d+\]", " ", line).strip(" -•") for line in text.splitlines()]
+        quoted = [s for line in lines for s in sentences(line) if len(s.split()) >= 5]
+        for sentence in sorted(quoted, key=len, reverse=True)[:_QUOTED_SENTENCES]:
+            wanted = _plain(sentence)
+            top = [cid for cid, _ in self.bm25(sentence, 3, Filters())]
+            texts = self.read.get(top)
+            match = next((cid for cid in top if cid in texts and wanted in _plain(texts[cid][0])), None)
+            if match and match not in found:
+                found.append(match)
+        return found
+
+    def near(self, previous_answer: str) -> dict[str, float]:
+        """What a follow-up boosts: the passages the previous answer quoted (share 1) and the
+        passages just before and after each in its document (:data:`NEIGHBOUR_SHARE`)."""
+        quoted = self.quoted_passages(previous_answer)
+        out = dict.fromkeys(quoted, 1.0)
+        records = self.read.get(quoted)
+        documents = self.store.documents()
+        for cid in quoted:
+            ids = documents.get(records[cid][1].doc_id, {}).get("chunk_ids", []) if cid in records else []
+            if cid in ids:
+                i = ids.index(cid)
+                for j in (i - 1, i + 1):
+                    if 0 <= j < len(ids):
+                        out.setdefault(ids[j], NEIGHBOUR_SHARE)
+        return out
+
+    def story_text(self, hit: Hit) -> str:
+        """The text of the whole story or contribution a passage belongs to (its headers and
+        speaker included): where a column names its author once, in its first passage."""
+        record = hit.record
+        parts = [hit.text, record.header, record.story, record.speaker]
+        if record.story:
+            ids = self.store.documents().get(record.doc_id, {}).get("chunk_ids", [])
+            for text, other in self.read.get(ids).values():
+                if other.story == record.story:
+                    parts += [text, other.speaker]
+        return " ".join(parts)
+
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
 
@@ -242,9 +296,11 @@ class Retriever:
         mode: str = "hybrid",
         lexical_query: str | None = None,
         vector: np.ndarray | None = None,
+        near: dict[str, float] | None = None,
     ) -> list[Hit]:
         """Top ``k`` passages. ``mode``: "hybrid", "dense" or "bm25"; ``vector``: the query's
-        embedding, when the caller already has it."""
+        embedding, when the caller already has it; ``near``: passages that gain a share of
+        :data:`NEAR_BOOST` (a follow-up's previous answer, :meth:`near`)."""
         filters = Filters.from_any(filters)
         boosted: list[str] = []  # speakers the query names, whose passages gain SPEAKER_BOOST
         if not filters.speakers and (named := self.named_speakers(query, filters)):
@@ -263,6 +319,11 @@ class Retriever:
             bonus = SPEAKER_BOOST * max(self.weights.values()) / (RRF_K + 1)
             for cid in self._spoken_by(list(fused), boosted):
                 fused[cid] += bonus
+        if near:
+            allowed = self._mask(filters, list(near))
+            for i, (cid, share) in enumerate(near.items()):
+                if allowed is None or allowed[i]:
+                    fused[cid] = fused.get(cid, 0.0) + NEAR_BOOST * share * max(self.weights.values()) / (RRF_K + 1)
         best = sorted(fused, key=lambda c: -fused[c])[:k]
         if not best:
             return []
@@ -272,3 +333,8 @@ class Retriever:
             for cid in best
             if cid in docs
         ]
+
+
+def _plain(text: str) -> str:
+    """Text compared for quoting: lower case, letters and digits only, single spaces."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
