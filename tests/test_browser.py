@@ -332,3 +332,45 @@ def test_an_upload_survives_switching_tab_right_after_adding_ten_times_in_chromi
     assert set(names) <= set(api.documents(settings)), sorted(api.documents(settings))
     assert unindexed_uploads(settings) == []
     assert api.search("zeehondregeling weekrooster", settings=settings)[0].source == "dieren-2.txt"
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium ontbreekt (/usr/bin/chromium); installeer met: make browser"
+)
+def test_an_upload_goes_on_when_the_tab_is_closed_right_after_adding_in_chromium(upload_server, tmp_path):
+    """Issue 23, security 4: "Toevoegen", then the browser tab is closed. The file still ends
+    indexed (nothing saved-but-not-indexed is left for `kb doctor`)."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from kb import api
+    from kb.config import Settings
+    from kb.index.doctor import unindexed_uploads
+
+    settings = Settings.from_env(home=tmp_path / "kbhome")
+    name = "gesloten-tabblad.txt"
+    (tmp_path / name).write_text(
+        "# De kraanvogelregeling\n\n" + "De kraanvogelregeling geeft elke leerling een vaste buddy. " * 200,
+        encoding="utf-8",
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="nl-NL")
+            page.goto(upload_server)
+            page.locator('[data-testid="stChatInput"] textarea').wait_for(timeout=240_000)
+            uploads = _uploads(page)
+            uploads.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / name))
+            add = uploads.get_by_role("button", name="Toevoegen aan de kennisbank")
+            add.wait_for(timeout=30_000)
+            add.click()
+            page.wait_for_timeout(300)  # the click has reached the server
+            page.close()
+        finally:
+            browser.close()
+    deadline = time.monotonic() + 120
+    while name not in api.documents(settings) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert name in api.documents(settings)
+    assert unindexed_uploads(settings) == []
