@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from kb.answer.compose import PICKS_FROM_PREVIOUS, leans_back, open_quotes
+from kb.answer.compose import leans_back, open_quotes, picks_from_previous
 from kb.answer.features import unusable
 from kb.results import Answer
 
@@ -55,7 +55,7 @@ def check(result: Answer, previous: Answer | None = None, known=None) -> dict[st
                 counts["non_sentence"] += 1
             if why == "voetnoot" or _GLUED_FOOTNOTE.search(q):
                 counts["footnote_digit"] += 1
-    if previous is not None and previous.citations and not PICKS_FROM_PREVIOUS.search(result.question):
+    if previous is not None and previous.citations and not picks_from_previous(result.question):
         said = {" ".join(q.split()) for c in previous.citations for q in c.quotes}
         counts["repeated"] += sum(" ".join(q.split()) in said for c in result.citations for q in c.quotes)
     if known is not None:

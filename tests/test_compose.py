@@ -77,3 +77,30 @@ def test_a_followup_does_not_repeat_the_previous_answer():
     )
     runs = texts(excerpts(q, cands, Limits()))
     assert runs == [["Veel thuiszitters zitten langer dan drie maanden thuis."]]
+
+
+def test_which_of_them_picks_the_items_of_the_previous_answer_that_are_about_it(corpus_settings):
+    """Issue 21: "A follow-up never repeats a sentence the previous answer gave, unless it asks
+    to pick from it": the seven principles, then "en welke gaat over ons als leraren?"."""
+    from kb.api import ask
+
+    first = ask("wat zijn de zeven uitgangspunten van passend onderwijs?", settings=corpus_settings)
+    history = [
+        {"role": "user", "content": "wat zijn de zeven uitgangspunten van passend onderwijs?"},
+        {"role": "assistant", "content": first.answer},
+    ]
+    leraren = ask("en welke gaat over ons als leraren?", history=history, settings=corpus_settings)
+    assert [e.text for e in leraren.excerpts] == ["De leraar wordt ondersteund en toegerust;"]
+    ouders = ask("welke daarvan gaat over ouders?", history=history, settings=corpus_settings)
+    assert [e.text for e in ouders.excerpts] == ["De ouder is gelijkwaardig partner;"]
+
+
+def test_a_followup_search_favours_the_passages_the_previous_answer_quoted(corpus_settings):
+    from kb.api import ask, get_retriever
+
+    first = ask("wat is een impulsklas precies?", settings=corpus_settings)
+    retriever = get_retriever(corpus_settings)
+    near = retriever.near(first.answer)
+    quoted = {c.chunk_id for c in first.citations}
+    assert quoted and quoted <= set(near) and all(near[c] == 1.0 for c in quoted)
+    assert len(near) > len(quoted)  # and the passages around them, at a share

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer.question import analyse, is_english, question_kind
+from kb.answer.question import analyse, is_english, is_followup, question_kind
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,12 @@ def test_a_followup_keeps_the_previous_answer_to_avoid_repeating_it():
     assert q.topic == "opp" and q.query == "En wie stelt het op? (opp)"  # the topic, not the whole history
     assert q.previous_answer == "Een plan [1]."
     assert not analyse("Wat is passend onderwijs?", history).followup
+
+
+def test_a_short_question_that_points_back_is_a_followup():
+    master = "welke master kan ik doen over talentontwikkeling en diversiteit? De opleiding duurt twee jaar."
+    assert is_followup("uit welke modules bestaat die opleiding?", master)
+    assert not is_followup("uit welke modules bestaat die opleiding?", "wat is een opp?")  # no opleiding before
+    assert is_followup("waarom stapte hij over?")
+    assert is_followup("wat helpt dan wel?")
+    assert not is_followup("welke sancties krijgt een school die geen opp opstelt")  # "die": a relative clause

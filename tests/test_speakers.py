@@ -185,3 +185,37 @@ def test_an_index_of_an_older_chunker_is_redone_by_the_next_ingest(fresh_setting
     assert report.updated == ["brief.txt"] and not report.unchanged
     assert Store(fresh_settings).manifest["chunker"] == CHUNKER_VERSION
     assert ingest([docs], settings=fresh_settings, embedder=embedder).unchanged == ["brief.txt"]
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("Wat zegt de Kinderombudsman over thuiszitters in passend onderwijs?", "Kinderombudsman"),
+        ("Wat vindt het LAKS ervan dat leerlingen voor hun begeleiding uit de les worden gehaald?", "LAKS"),
+        ("wat zijn volgens de onderwijsraad de stappen naar inclusief onderwijs?", "onderwijsraad"),
+    ],
+)
+def test_a_question_about_someone_the_sources_never_name_says_so_first(corpus_settings, question, absent):
+    """Issue 21: "… or says the sources hold nothing from them" — then what other sources say."""
+    from kb.api import ask
+
+    answer = ask(question, settings=corpus_settings)
+    assert answer.abstained and answer.not_said
+    assert f"geen uitspraak van ‘{absent}’" in (answer.not_said + answer.answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe ziet Bert Wienen de rol van zorgverleners in de klas?",  # no speaker of the index, named in his story
+        "Wat moet er volgens de onderwijsinspectie gebeuren voordat de samenwerking met jeugdzorg beter wordt?",
+        "met welke groepen leerlingen zijn er volgens Marja van Leeuwen nog knelpunten?",
+        "Wat raadt Ingrado scholen aan om thuiszitten te voorkomen?",  # named once, in a reading tip
+        "wat zegt het onderzoek over thuiszitters?",
+    ],
+)
+def test_nobody_the_sources_name_is_said_to_be_absent(corpus_settings, question):
+    from kb.api import ask
+
+    answer = ask(question, settings=corpus_settings)
+    assert "geen uitspraak van" not in answer.answer

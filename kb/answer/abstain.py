@@ -114,6 +114,16 @@ def unknown_names(text: str, known) -> list[str]:
     return out
 
 
+def occurs(word: str, known) -> bool:
+    """Whether the corpus uses ``word`` (folded) in some form: itself, another inflection, a
+    thesaurus equivalent, or as the last part of a compound ("onderwijsinspectie": "inspectie")."""
+    if known(word) or _form_known(word, known):
+        return True
+    if any(known(w) for term in expand(word).terms for w in fold(term).split()):
+        return True
+    return any(known(word[i:]) for i in range(2, len(word) - 5))
+
+
 def _form_known(word: str, known) -> bool:
     """Whether another form of ``word`` occurs ("Inspecties" for "inspectie", "Ingrado's")."""
     for suffix in ("'s", "’s", "s", "en", "e", "n"):

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.answer import compose
-from kb.answer.abstain import Evidence, gather_evidence
+from kb.answer.abstain import Evidence, gather_evidence, occurs
 from kb.answer.features import STRICT_KINDS, Candidate, candidates, passage_features
 from kb.answer.present import PERSONAS, present
 from kb.answer.question import Question, analyse
@@ -169,19 +168,19 @@ def answer_question(
 
     named = other_names(retriever, q)  # "wat zegt de Kinderombudsman …": no speaker of the index
     if abstains(g):
-        absent = unmentioned(named, [retriever.story_text(h) for h in g.hits[:NEARBY]])
+        absent = never_named(named, retriever.lexical.knows)
         if absent:
             g.evidence.reasons[:] = [nothing_from(absent), *_without(g.evidence.reasons, absent)]
         _abstain(result, g, limits)
     else:
         runs = compose.excerpts(q, g.candidates, limits)
-        absent = unmentioned(named, [retriever.story_text(g.hits[run[0].hit_index]) for run in runs])
+        absent = never_named(named, retriever.lexical.knows)
         llm_wanted = bool(settings.llm_base_url and settings.llm_model) if use_llm is None else use_llm
         from kb.answer.llm import generative_answer
 
         if absent:  # the passages the answer cites never mention them: say so, then what they say
             result.citations, lines = compose.cite_excerpts(g.hits, runs)
-            result.abstained, result.partial = False, True
+            result.abstained, result.partial = True, True  # as the partial answers of _abstain
             said = nothing_from(absent)
             present(result, lines, compose.answer_text(lines), q.asked, not_said=said[0].upper() + said[1:] + ".")
         elif not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
@@ -207,24 +206,19 @@ def other_names(retriever: Retriever, q: Question) -> list[str]:
     return out
 
 
-def unmentioned(names: list[str], texts: list[str]) -> list[str]:
-    """The ``names`` that none of ``texts`` mentions (a compound by its last part: a passage that
-    says "Inspectie" mentions the "onderwijsinspectie")."""
-    folded = [fold(t) for t in texts]
-    return [
-        n for n in names if not any(all(_mentions(t, w) for w in fold(n).split() if w not in STOPWORDS) for t in folded)
-    ]
+def never_named(names: list[str], known) -> list[str]:
+    """The ``names`` the sources never use: one of their own words (not a common word) occurs in
+    no form anywhere in the corpus. Only then "de bronnen bevatten geen uitspraak van …" is true."""
+    out = []
+    for name in names:
+        own = [w for w in fold(name).split() if w not in STOPWORDS and w not in common_words() and len(w) > 1]
+        if own and any(not occurs(w, known) for w in own):
+            out.append(name)
+    return out
 
 
 def _without(reasons: list[str], names: list[str]) -> list[str]:
     return [r for r in reasons if not any(f"'{n}'" in r for n in names)]
-
-
-def _mentions(text: str, word: str) -> bool:
-    """Whether ``text`` (folded) holds ``word`` or, for a compound, its last part of six letters or more."""
-    if re.search(rf"\b{re.escape(word)}", text):
-        return True
-    return any(re.search(rf"\b{re.escape(word[i:])}", text) for i in range(2, len(word) - 5))
 
 
 def nothing_from(names: list[str]) -> str:

@@ -106,7 +106,7 @@ def _list_of(lead: Candidate, cands: list[Candidate]) -> list[Candidate]:
 def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list[list[Candidate]]:
     """The answer's excerpts: runs of contiguous sentences of one passage, in reading order,
     each readable on its own; the excerpt with the answering sentence first."""
-    if question.followup and (PICKS_FROM_PREVIOUS.search(question.asked) or _ASKS_WHICH.match(question.asked)):
+    if question.followup and picks_from_previous(question.asked):
         items = _picked_from_previous(cands)
         if items:  # "welke daarvan gaat over ouders?": the items of the previous answer that are about it
             return _runs(items, items[0])
@@ -177,10 +177,15 @@ _ASKS_WHICH = re.compile(r"^(?:en |maar )?welke\b", re.I)  # "en welke gaat over
 PICKS_FROM_PREVIOUS = re.compile(r"\b(?:daarvan|hiervan|ervan|welke van|wie van|wat van|die van)\b", re.I)
 
 
+def picks_from_previous(asked: str) -> bool:
+    """Whether a follow-up asks to pick from the previous answer ("welke daarvan …", "en welke …?")."""
+    return bool(PICKS_FROM_PREVIOUS.search(asked) or _ASKS_WHICH.match(asked.strip()))
+
+
 def _usable(question: Question, cands: list[Candidate]) -> list[Candidate]:
     """A follow-up asks something new: not the sentences the previous answer gave, unless it
     asks to pick from them ("welke daarvan …")."""
-    if not question.followup or PICKS_FROM_PREVIOUS.search(question.asked):
+    if not question.followup or picks_from_previous(question.asked):
         return cands
     return [c for c in cands if not c.features.get("in_previous_answer")] or cands
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.text import STOPWORDS, common_words, fold, words
+from kb.text import STOPWORDS, analyze, common_words, fold, words
 
 MAX_QUESTION_CHARS = 1000
 EMPTY_NOTICE = "Stel een vraag in woorden, bijvoorbeeld: 'Wat is een ontwikkelingsperspectief?'"
@@ -330,8 +330,8 @@ def question_kind(text: str) -> str:
     return "other"
 
 
-def is_followup(question: str) -> bool:
-    """Whether a question only makes sense after the previous turn."""
+def is_followup(question: str, previous: str = "") -> bool:
+    """Whether a question only makes sense after the previous turn (``previous``: its text)."""
     ws = words(question)
     if not ws:
         return False
@@ -352,7 +352,22 @@ def is_followup(question: str) -> bool:
         len(content) <= 1 or (len(content) <= 2 and len(ws) <= 8)
     ):
         return True
+    joined = " ".join(ws)
+    if len(ws) <= 8 and _POINTS_BACK.search(joined):
+        return True  # "waarom stapte hij over?", "wat helpt dan wel?", "kan het swv dan toch …?"
+    if previous and len(ws) <= 10:  # "blijven die effecten …?": a word the previous turn used
+        said = set(analyze(previous))
+        if any(set(analyze(m.group(1))) & said for m in _DEMONSTRATIVE.finditer(joined)):
+            return True
     return not content  # "waarom?", "hoe dan?"
+
+
+#: a short question that points back: "hij/hem", or "dan" as a particle ("is er dan wel iets veranderd?")
+_POINTS_BACK = re.compile(r"\b(?:hij|hem|\w+ (?:er|ze|het|dat|hij) dan|(?:dan|toch) (?:wel|niet|ook|nog))\b")
+#: "die/deze/dit" and a noun: points back when the previous turn named that noun ("die opleiding")
+_DEMONSTRATIVE = re.compile(
+    r"(?:^|\b(?:over|van|bij|in|op|met|aan|voor|uit|doet|doen|is|zijn|heeft|hebben|gaat|komt|wordt|krijgt|bestaat|werkt|helpt|blijven|blijft|kost|kosten) )(?:die|deze|dit) (\w{4,})"
+)
 
 
 #: words that say nothing about the topic of a question ("mijn kind", "kunt u uitleggen")
@@ -409,7 +424,7 @@ def analyse(question: str | None, history: list[dict] | None = None) -> Question
     query, followup, previous_answer, topic = asked, False, "", ""
     turns = [t for t in history or [] if t.get("content")]
     users = [str(t["content"]) for t in turns if t.get("role") == "user"]
-    if users and is_followup(asked):
+    if users and is_followup(asked, " ".join(str(t["content"]) for t in turns[-2:])):
         followup = True
         root = len(users) - 1
         while root > 0 and is_followup(users[root]):  # a chain of follow-ups goes back to its first question

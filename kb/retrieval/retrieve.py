@@ -248,18 +248,6 @@ class Retriever:
                         out.setdefault(ids[j], NEIGHBOUR_SHARE)
         return out
 
-    def story_text(self, hit: Hit) -> str:
-        """The text of the whole story or contribution a passage belongs to (its headers and
-        speaker included): where a column names its author once, in its first passage."""
-        record = hit.record
-        parts = [hit.text, record.header, record.story, record.speaker]
-        if record.story:
-            ids = self.store.documents().get(record.doc_id, {}).get("chunk_ids", [])
-            for text, other in self.read.get(ids).values():
-                if other.story == record.story:
-                    parts += [text, other.speaker]
-        return " ".join(parts)
-
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
 

@@ -64,7 +64,7 @@ class SpeakerNames:
 #: after these words comes who says it: "volgens de Onderwijsraad", "wat zegt de kinderombudsman"
 _WHO_AFTER = re.compile(
     r"\b(?:volgens|zegt|zeggen|vindt|vinden|denkt|denken|schrijft|schrijven|raadt|raden|adviseert|adviseren"
-    r"|ziet|zien|pleit|pleiten|wil|willen)\s+(?:de |het |die |dat )?([^\W\d_][\w'’&()-]{2,})",
+    r"|pleit|pleiten)\s+(?:de |het |die |dat )?([^\W\d_][\w'’&()-]{2,})",
     re.I,
 )
 _NAME_PART = re.compile(r"[A-Z][\w'’&()-]*|[A-Z]{2,}")
