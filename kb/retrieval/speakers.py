@@ -63,36 +63,24 @@ class SpeakerNames:
 
 #: after these words comes who says it: "volgens de Onderwijsraad", "wat zegt de kinderombudsman"
 _WHO_AFTER = re.compile(
-    r"\b(?:volgens|zegt|zeggen|vindt|vinden|denkt|denken|schrijft|schrijven|raadt|raden|adviseert|adviseren"
-    r"|pleit|pleiten)\s+(?:de |het |die |dat )?([^\W\d_][\w'’&()-]{2,})",
-    re.I,
+    r"\b(?i:volgens|zegt|zeggen|vindt|vinden|denkt|denken|schrijft|schrijven|raadt|raden|adviseert|adviseren"
+    r"|pleit|pleiten)\s+(?i:de |het |die |dat )?((?:[^\W\d_][\w'’&()-]*)(?:\s+(?:van|de|der|den|het|voor|en|&)?\s*[A-Z][\w'’&()-]*)*)"
 )
-_NAME_PART = re.compile(r"[A-Z][\w'’&()-]*|[A-Z]{2,}")
-_JOINERS = {"van", "de", "der", "den", "het", "voor", "en", "&"}
+_NAME_PART = re.compile(r"[A-Z][\w'’&()-]*")
 
 
 def names_in(question: str) -> list[str]:
-    """The names a question gives to who says something: runs of capitalised words and acronyms
-    after its first word ("Bert Wienen", "Leraren van het Jaar"), and the word after "volgens (de)"
-    or "zegt / vindt … de" in a question typed in lower case ("volgens de onderwijsraad")."""
-    tokens = re.findall(r"[\w'’&()-]+", question)
-    names: list[str] = []
-    run: list[str] = []
-    for i, tok in enumerate(tokens):
-        if (i > 0 and _NAME_PART.fullmatch(tok)) or (
-            run and tok.lower() in _JOINERS and i + 1 < len(tokens) and _NAME_PART.fullmatch(tokens[i + 1])
-        ):
-            run.append(tok)
-        else:
-            if run:
-                names.append(" ".join(run))
-            run = []
-    if run:
-        names.append(" ".join(run))
+    """Who a question asks the opinion of: the name right after "volgens (de)" or "zegt / vindt /
+    raadt … (de)": a run of capitalised words ("Jan de Vos", "Nederlands Jeugdinstituut"), or one
+    word typed in lower case that is no common word ("volgens de onderwijsraad"). Other names in
+    the question ("nu de RT'er bij ons weg is") are not who is asked."""
+    names = []
     for m in _WHO_AFTER.finditer(question):
-        word = m.group(1)
-        if fold(word) in common_words() or fold(word) in STOPWORDS:
-            continue  # "volgens het onderzoek", "wat vinden leraren": not a name
-        if not any(fold(word) in fold(n).split() for n in names):
-            names.append(word)
-    return names
+        name = m.group(1).strip()
+        first = name.split()[0]
+        if not _NAME_PART.match(first):  # lower case: the one word, if it is no everyday word
+            name = first
+            if fold(name) in common_words() or fold(name) in STOPWORDS:
+                continue
+        names.append(name.rstrip("?.,!"))
+    return list(dict.fromkeys(names))
