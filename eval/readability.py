@@ -55,7 +55,12 @@ def check(result: Answer, previous: Answer | None = None, known=None) -> dict[st
                 counts["non_sentence"] += 1
             if why == "voetnoot" or _GLUED_FOOTNOTE.search(q):
                 counts["footnote_digit"] += 1
-    if previous is not None and previous.citations and not picks_from_previous(result.question):
+    if (
+        previous is not None
+        and previous.citations
+        and not picks_from_previous(result.question)
+        and not result.repeats_previous  # said so: "stond al in het vorige antwoord"
+    ):
         said = {" ".join(q.split()) for c in previous.citations for q in c.quotes}
         counts["repeated"] += sum(" ".join(q.split()) in said for c in result.citations for q in c.quotes)
     if known is not None:

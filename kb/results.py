@@ -178,6 +178,7 @@ class Answer:
     persona_note: str | None = None  # parents: where to go for their own child
     topic: str = ""  # a follow-up: the topic taken from the earlier question
     corrected_query: str = ""  # the question with its misspelt words corrected ("" when none was)
+    repeats_previous: bool = False  # a follow-up answered, on purpose and said so, by the previous answer
 
     def to_dict(self) -> dict:
         return {
@@ -198,6 +199,7 @@ class Answer:
             "evidence": self.evidence,
             "lead": self.lead,
             "bullets": self.bullets,
+            "repeats_previous": self.repeats_previous,
             "nearby": [p.to_dict() for p in self.nearby],
             "seconds": self.seconds,
             "body": self.body,

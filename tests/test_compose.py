@@ -104,3 +104,16 @@ def test_a_followup_search_favours_the_passages_the_previous_answer_quoted(corpu
     quoted = {c.chunk_id for c in first.citations}
     assert quoted and quoted <= set(near) and all(near[c] == 1.0 for c in quoted)
     assert len(near) > len(quoted)  # and the passages around them, at a share
+
+
+def test_a_followup_the_previous_answer_already_answered_says_so(corpus_settings):
+    """ "hoeveel leerlingen zitten daar dan?" after the answer that named the 1100 pupils: the
+    same sentence, announced as such, not another number from elsewhere (the 4000 thuiszitters)."""
+    from kb.api import ask
+
+    context = "is er ergens een school waar vo en speciaal onderwijs in hetzelfde gebouw zitten?"
+    first = ask(context, settings=corpus_settings)
+    history = [{"role": "user", "content": context}, {"role": "assistant", "content": first.answer}]
+    answer = ask("hoeveel leerlingen zitten daar dan?", history=history, settings=corpus_settings)
+    assert answer.repeats_previous and "stond al in het vorige antwoord" in answer.notice
+    assert "1100 leerlingen" in answer.answer and "4000" not in answer.answer

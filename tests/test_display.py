@@ -17,7 +17,7 @@ import shutil
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
-from test_app import APP, TIMEOUT, ask, start
+from test_app import APP, TIMEOUT, ask, finish_upload, start
 
 from kb.results import Answer, Citation, Passage
 from ui import passages as P
@@ -108,6 +108,7 @@ def test_an_upload_error_shows_the_file_name_and_the_reason_as_text(upload_home)
     at.file_uploader[0].set_value([(BAD_NAME, BAD_PDF, "application/pdf")])
     at.run()
     next(b for b in at.button if b.label == "Toevoegen aan de kennisbank").click().run()
+    finish_upload(at)
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     # the reason quotes the file's bytes (pypdf): a link in them shows as text
@@ -276,17 +277,20 @@ def test_search_in_the_app_marks_rare_words_not_every_leerlingen(app_home):
 
 
 def test_an_upload_shows_its_progress_at_the_top_and_keeps_the_export_button(upload_home, monkeypatch):
-    """The upload is stopped inside its work (``st.stop`` in ``add_files``): what the page
-    shows then is what a user sees while a long upload runs."""
-    import streamlit as st
+    """An upload that is still at work (``add_files`` waits until the test lets it go): what the
+    page shows then is what a user sees while a long upload runs."""
+    import threading
 
-    import ui.sources
+    import ui.uploading
+
+    release = threading.Event()
 
     def still_working(files, settings, progress=None, embedder=None):
         progress("files", 0, len(files), "")
-        st.stop()
+        release.wait(60)
+        return []
 
-    monkeypatch.setattr(ui.sources, "add_files", still_working)
+    monkeypatch.setattr(ui.uploading, "add_files", still_working)
     at = start()
     ask(at, "Wat is een ontwikkelingsperspectief (opp)?")
     at.session_state["tab"] = TABS["sources"]
@@ -294,13 +298,17 @@ def test_an_upload_shows_its_progress_at_the_top_and_keeps_the_export_button(upl
     at.file_uploader[0].set_value([("notitie.txt", b"Een notitie over thuiszitters.", "text/plain")])
     at.run()
     next(b for b in at.button if b.label == "Toevoegen aan de kennisbank").click().run()
-    assert not at.exception, at.exception
-    export = [b for b in at.sidebar.get("download_button") if b.proto.label == "Exporteer gesprek"]
-    assert export and not export[0].proto.disabled  # still there, with the conversation so far
-    box = next(e for e in at.expander if e.label == "Eigen documenten toevoegen")
-    kinds = [node.type for node in _flatten(box)]
-    assert "progress" in kinds and "file_uploader" in kinds, kinds
-    assert kinds.index("progress") < kinds.index("file_uploader"), kinds  # at the top, not below the files
+    try:
+        assert not at.exception, at.exception
+        export = [b for b in at.sidebar.get("download_button") if b.proto.label == "Exporteer gesprek"]
+        assert export and not export[0].proto.disabled  # still there, with the conversation so far
+        box = next(e for e in at.expander if e.label == "Eigen documenten toevoegen")
+        kinds = [node.type for node in _flatten(box)]
+        assert "progress" in kinds and "file_uploader" in kinds, kinds
+        assert kinds.index("progress") < kinds.index("file_uploader"), kinds  # at the top, not below the files
+    finally:
+        release.set()
+        finish_upload(at)
 
 
 def _flatten(block) -> list:

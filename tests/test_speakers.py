@@ -219,3 +219,28 @@ def test_nobody_the_sources_name_is_said_to_be_absent(corpus_settings, question)
 
     answer = ask(question, settings=corpus_settings)
     assert "geen uitspraak van" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "who"),
+    [
+        ("Wat raadt Ingrado scholen en ouders aan om te voorkomen dat een kind thuis komt te zitten?", "Ingrado"),
+    ],
+)
+def test_an_answer_not_from_the_named_speaker_says_so(corpus_settings, question, who):
+    """Named in the sources, but not in the passages the answer cites: the answer says so first."""
+    from kb.api import ask
+
+    answer = ask(question, settings=corpus_settings)
+    assert f"‘{who}’ komt in de geciteerde passages niet zelf aan het woord" in (answer.notice or "")
+
+
+def test_an_answer_from_the_named_speaker_has_no_such_warning(corpus_settings):
+    from kb.api import ask
+
+    answer = ask(
+        "wat is belangrijker volgens de IB'er van De Sprong: de behandelkamer of het klaslokaal?",
+        settings=corpus_settings,
+    )
+    assert "aan het woord" not in (answer.notice or "")
+    assert "klaslokaal veel belangrijker" in answer.answer

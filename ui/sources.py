@@ -91,8 +91,7 @@ def upload() -> None:
         if job:
             st.caption("U kunt intussen verder werken in de andere tabbladen; het toevoegen gaat door.")
             uploading.watch(progress)
-            return
-        waiting = uploading.waiting_uploads()
+        waiting = [] if job else uploading.waiting_uploads()
         if waiting:
             st.warning(
                 md_plain(
@@ -111,8 +110,9 @@ def upload() -> None:
             accept_multiple_files=True,
             key=f"upload-{n}",
             max_upload_size=max(1, int(state.settings().max_file_mb)),
+            disabled=bool(job),  # one upload at a time per user; the next waits for this one
         )
-        if files and st.button("Toevoegen aan de kennisbank", type="primary"):
+        if files and not job and st.button("Toevoegen aan de kennisbank", type="primary"):
             st.session_state.upload_meldingen = []
             uploading.start([(f.name, f.getvalue()) for f in files])
             st.session_state.upload_n = n + 1  # a fresh, empty uploader

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.speakers import fold as fold_name
 from kb.answer import compose
 from kb.answer.abstain import Evidence, gather_evidence, occurs
 from kb.answer.features import STRICT_KINDS, Candidate, candidates, passage_features
@@ -186,11 +187,24 @@ def answer_question(
         elif not (llm_wanted and generative_answer(settings, q, g.hits, history, result, on_token)):
             result.citations, lines = compose.cite_excerpts(g.hits, runs)
             result.abstained = False
+            silent = unmentioned(named, [retriever.story_text(g.hits[run[0].hit_index]) for run in runs])
+            if silent:  # named in the sources, but not in (the stories of) the passages cited
+                result.notice = _join(result.notice, not_speaking(silent))
+            if q.followup and not compose.picks_from_previous(q.asked) and compose.repeats_previous(runs):
+                result.repeats_previous = True
+                result.notice = _join(result.notice, REPEAT_NOTICE)
             present(result, lines, compose.answer_text(lines), q.asked, q.subject)
         else:
             present(result, None, result.answer, q.asked, q.subject)
     result.seconds = round(time.perf_counter() - t0, 4)
     return result
+
+
+REPEAT_NOTICE = "Het antwoord hierop stond al in het vorige antwoord:"
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a} {b}" if a else b
 
 
 def other_names(retriever: Retriever, q: Question) -> list[str]:
@@ -215,6 +229,26 @@ def never_named(names: list[str], known) -> list[str]:
         if own and any(not occurs(w, known) for w in own):
             out.append(name)
     return out
+
+
+def unmentioned(names: list[str], texts: list[str]) -> list[str]:
+    """The ``names`` that none of ``texts`` mentions (a compound also by its last part: a passage
+    that says "Inspectie" mentions the "onderwijsinspectie")."""
+    folded = [f" {fold_name(t)} " for t in texts]
+
+    def mentions(text: str, word: str) -> bool:
+        return any(f" {word[i:]}" in text for i in range(0, max(1, len(word) - 5)))
+
+    return [
+        n
+        for n in names
+        if not any(all(mentions(t, w) for w in fold_name(n).split() if w not in STOPWORDS) for t in folded)
+    ]
+
+
+def not_speaking(names: list[str]) -> str:
+    who = " en ".join(f"‘{n}’" for n in names)
+    return f"Let op: {who} komt in de geciteerde passages niet zelf aan het woord; hieronder staat wat de bronnen er wel over zeggen."
 
 
 def _without(reasons: list[str], names: list[str]) -> list[str]:

@@ -110,6 +110,12 @@ def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list
         items = _picked_from_previous(cands)
         if items:  # "welke daarvan gaat over ouders?": the items of the previous answer that are about it
             return _runs(items, items[0])
+    if (
+        question.followup and question.kind != "yesno"
+    ):  # a repeat would read as "yes" ("en helpt het ook tegen pesten?")
+        said = _answered_before(cands, question.kind in STRICT_KINDS)
+        if said is not None:  # "hoeveel leerlingen zitten daar dan?": the previous answer said it
+            return _runs(_readable(said, cands) or [said], said)
     picked = _pick(question, cands, limits)
     if not picked:
         return []
@@ -175,6 +181,28 @@ def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate],
 
 _ASKS_WHICH = re.compile(r"^(?:en |maar )?welke\b", re.I)  # "en welke gaat over ons als leraren?"
 PICKS_FROM_PREVIOUS = re.compile(r"\b(?:daarvan|hiervan|ervan|welke van|wie van|wat van|die van)\b", re.I)
+
+
+#: a sentence of the previous answer answers a follow-up again when it scores this well and this
+#: many times better than any new sentence (fitted on the training set's follow-ups, eval/followups.py)
+REPEAT_MIN = 0.2
+REPEAT_RATIO = 1.2
+
+
+def _answered_before(cands: list[Candidate], fact: bool) -> Candidate | None:
+    """The previous answer's sentence that answers the follow-up far better than anything new
+    (for "hoeveel / wanneer / hoe vaak": one that holds such a fact)."""
+    said = [c for c in cands if c.features.get("in_previous_answer") and (not fact or c.features.get("type_match"))]
+    if not said:
+        return None
+    best = max(said, key=lambda c: c.score)
+    new = max((c.score for c in cands if not c.features.get("in_previous_answer")), default=0.0)
+    return best if best.score >= REPEAT_MIN and best.score >= REPEAT_RATIO * new else None
+
+
+def repeats_previous(runs: list[list[Candidate]]) -> bool:
+    """Whether an answer's excerpts all come from the previous answer (said so to the user)."""
+    return bool(runs) and all(c.features.get("in_previous_answer") for run in runs for c in run)
 
 
 def picks_from_previous(asked: str) -> bool:

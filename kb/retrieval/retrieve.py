@@ -248,6 +248,18 @@ class Retriever:
                         out.setdefault(ids[j], NEIGHBOUR_SHARE)
         return out
 
+    def story_text(self, hit: Hit) -> str:
+        """The text of the whole story or contribution a passage belongs to, with its headers and
+        speakers: a column names its author once, often in its first passage."""
+        record = hit.record
+        parts = [hit.text, record.header, record.story, record.speaker]
+        if record.story:
+            ids = self.store.documents().get(record.doc_id, {}).get("chunk_ids", [])
+            for text, other in self.read.get(ids).values():
+                if other.story == record.story:
+                    parts += [text, other.header, other.speaker]
+        return " ".join(parts)
+
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.embed_query(query)
 
