@@ -113,7 +113,7 @@ def excerpts(question: Question, cands: list[Candidate], limits: Limits) -> list
     if (
         question.followup and question.kind != "yesno"
     ):  # a repeat would read as "yes" ("en helpt het ook tegen pesten?")
-        said = _answered_before(cands, question.kind in STRICT_KINDS)
+        said = _answered_before(cands, question.kind in STRICT_KINDS, re.findall(r"\d+", question.asked))
         if said is not None:  # "hoeveel leerlingen zitten daar dan?": the previous answer said it
             return _runs(_readable(said, cands) or [said], said)
     picked = _pick(question, cands, limits)
@@ -152,6 +152,9 @@ _ANNOUNCES = re.compile(
 )
 
 
+# "Nu, eind 2016 is dat anders.": what is different comes in the next sentences
+_TURNS = re.compile(r"\b(?:is|was|ligt|werkt) (?:dat|dit|het) (?:nu |inmiddels )?(?:anders|veranderd)\W*$", re.I)
+
 _QUALIFIES = re.compile(
     r"^(?:- )?[“\"‘']?(?:toch|maar|echter|wel|behalve|alleen|daarentegen|anderzijds|tegelijkertijd|ondanks)\b", re.I
 )
@@ -163,6 +166,7 @@ def _continue(chosen: list[Candidate], lead: Candidate, usable: list[Candidate],
     same = _same_passage(lead, usable)
     run_end = max((c for c in chosen if c.hit_index == lead.hit_index), key=lambda c: c.start)
     announced = bool(_ANNOUNCES.search(lead.text)) and not lead.text.rstrip().endswith(":")  # ":" brought its items
+    announced = announced or bool(_TURNS.search(run_end.text))
     added = 0
     while added < limits.follow_max:
         nxt = _after(run_end, same)
@@ -189,10 +193,17 @@ REPEAT_MIN = 0.2
 REPEAT_RATIO = 1.2
 
 
-def _answered_before(cands: list[Candidate], fact: bool) -> Candidate | None:
+def _answered_before(cands: list[Candidate], fact: bool, numbers: list[str]) -> Candidate | None:
     """The previous answer's sentence that answers the follow-up far better than anything new
-    (for "hoeveel / wanneer / hoe vaak": one that holds such a fact)."""
-    said = [c for c in cands if c.features.get("in_previous_answer") and (not fact or c.features.get("type_match"))]
+    (for "hoeveel / wanneer / hoe vaak": one that holds such a fact; and every number the
+    question names: "hoe staat het er eind 2016 voor?" is not answered by a sentence about 2014)."""
+    said = [
+        c
+        for c in cands
+        if c.features.get("in_previous_answer")
+        and (not fact or c.features.get("type_match"))
+        and all(re.search(rf"\b{n}\b", c.text) for n in numbers)
+    ]
     if not said:
         return None
     best = max(said, key=lambda c: c.score)
