@@ -18,6 +18,7 @@ from kb.retrieval.thesaurus import THESAURUS_FILE, expand, load_thesaurus
         ("wie betaalt de extra hulp?", {"middelen", "ondersteuning"}),
         ("ik ben het niet eens met school, waar kan ik heen?", {"geschillencommissie", "onderwijsconsulenten"}),
         ("wat is een opp", {"ontwikkelingsperspectief"}),  # the glossary's forms too
+        ("werkt pbs eigenlijk op basisscholen?", {"positive behavior support"}),  # the reports write it out
     ],
 )
 def test_everyday_words_bring_the_policy_terms(question, terms):
