@@ -83,11 +83,13 @@ def upload() -> None:
         st.session_state.upload_meldingen = [(r.ok, r.message) for r in results]
     messages = st.session_state.get("upload_meldingen", [])  # the result of the last upload
     job = uploading.running()
+    # the outcome above the expander: in view even when the user closed it meanwhile (an expander
+    # keeps the state the user gave it, whatever ``expanded`` says on a later run)
+    for ok, message in messages:
+        (st.success if ok else st.error)(md_plain(message))  # it names the file, may quote the PDF
     with st.expander("Eigen documenten toevoegen", icon=":material/upload_file:", expanded=bool(messages or job)):
         progress = st.empty()  # an upload's progress: at the top, in view, not below the file list
         st.caption(f"Bestanden in {format_names()}. Ze worden alleen aan deze kennisbank toegevoegd.")
-        for ok, message in messages:
-            (st.success if ok else st.error)(md_plain(message))  # it names the file, may quote the PDF
         if job:
             st.caption("U kunt intussen verder werken in de andere tabbladen; het toevoegen gaat door.")
             uploading.watch(progress)
