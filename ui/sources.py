@@ -102,9 +102,7 @@ def upload() -> None:
                 ),
                 icon=":material/warning:",
             )
-            if st.button("Alsnog toevoegen", icon=":material/restart_alt:"):
-                uploading.finish_pending()
-                st.rerun()
+            st.button("Alsnog toevoegen", icon=":material/restart_alt:", on_click=uploading.finish_pending)
         n = st.session_state.get("upload_n", 0)
         files = st.file_uploader(
             "Kies bestanden",
@@ -114,11 +112,19 @@ def upload() -> None:
             max_upload_size=max(1, int(state.settings().max_file_mb)),
             disabled=bool(job),  # one upload at a time per user; the next waits for this one
         )
-        if files and not job and st.button("Toevoegen aan de kennisbank", type="primary"):
-            st.session_state.upload_meldingen = []
-            uploading.start([(f.name, f.getvalue()) for f in files])
-            st.session_state.upload_n = n + 1  # a fresh, empty uploader
-            st.rerun()
+        if files and not job:
+            # a callback, not "if st.button(…)": Streamlit runs it at the start of the next run
+            # whatever that run draws, so a click followed at once by another tab is not lost
+            st.button("Toevoegen aan de kennisbank", type="primary", on_click=_add, args=(f"upload-{n}",))
+
+
+def _add(key: str) -> None:
+    """The click on "Toevoegen": start the upload of what the uploader ``key`` holds."""
+    files = st.session_state.get(key) or []
+    if files and not uploading.running():
+        st.session_state.upload_meldingen = []
+        uploading.start([(f.name, f.getvalue()) for f in files])
+        st.session_state.upload_n = st.session_state.get("upload_n", 0) + 1  # a fresh, empty uploader
 
 
 def render() -> None:
