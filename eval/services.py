@@ -59,7 +59,7 @@ def settings_env(settings) -> dict[str, str]:
     return {f"KB_{k}": str(v) for k, v in values.items()}
 
 
-def _came_up(proc: subprocess.Popen, health: str, seconds: float) -> bool:
+def came_up(proc: subprocess.Popen, health: str, seconds: float) -> bool:
     """Whether ``health`` answers 200 within ``seconds``, while ``proc`` runs."""
     deadline = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < deadline:
@@ -79,7 +79,28 @@ def _tail(log: Path) -> str:
         return "(no log)"
 
 
-class ChromaServer:
+class ServerProcess:
+    """A server started in a process group of its own: :meth:`kill` (SIGKILL, as a crash) and
+    :meth:`stop` (SIGTERM, then SIGKILL)."""
+
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """Stop the server at once (SIGKILL), as a crash would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class ChromaServer(ServerProcess):
     """``chroma run --path <data> --host 127.0.0.1 --port <free>``; :meth:`start` waits for its heartbeat."""
 
     def __init__(self, data: Path, port: int | None = None):
@@ -103,27 +124,13 @@ class ChromaServer:
                 env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
                 start_new_session=True,
             )
-        if _came_up(self.proc, f"{self.url}{CHROMA_HEALTH}", wait):
+        if came_up(self.proc, f"{self.url}{CHROMA_HEALTH}", wait):
             return self
         self.stop()
         raise RuntimeError(f"chroma run did not come up on {self.url}; its log:\n{self.read_log()}")
 
     def read_log(self) -> str:
         return _tail(self.log)
-
-    def kill(self) -> None:
-        """Stop the server at once (SIGKILL), as a crash would."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class AppServer:
@@ -149,7 +156,7 @@ class AppServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        if _came_up(self.proc, f"{self.url}{APP_HEALTH}", self.timeout):
+        if came_up(self.proc, f"{self.url}{APP_HEALTH}", self.timeout):
             return self
         self.stop()
         raise RuntimeError(f"streamlit did not start on {self.url}; its log ({self.log}):\n{self.read_log()}")

@@ -180,6 +180,10 @@ class Answer:
     corrected_query: str = ""  # the question with its misspelt words corrected ("" when none was)
     repeats_previous: bool = False  # a follow-up answered, on purpose and said so, by the previous answer
 
+    def add_notice(self, text: str) -> None:
+        """Say ``text`` before the answer, after what is already said there."""
+        self.notice = f"{self.notice} {text}" if self.notice else text
+
     def to_dict(self) -> dict:
         return {
             "format": ANSWER_FORMAT,

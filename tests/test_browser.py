@@ -34,7 +34,11 @@ QUESTION = "Wat is een ontwikkelingsperspectief (opp)?"
 @pytest.fixture
 def server(corpus_settings, tmp_path):
     """`streamlit run app.py` on a free port with the session index; always stopped."""
-    env = {"KB_HOME": str(corpus_settings.home), "KB_CORPUS": str(corpus_settings.corpus_dir)}
+    yield from _serve({"KB_HOME": str(corpus_settings.home), "KB_CORPUS": str(corpus_settings.corpus_dir)}, tmp_path)
+
+
+def _serve(env: dict[str, str], tmp_path):
+    """The app with ``env`` on a free port: its URL, and it is always stopped."""
     try:
         app = AppServer(env, tmp_path / "streamlit.log", timeout=60).start()
     except RuntimeError as e:
@@ -155,14 +159,7 @@ def upload_server(corpus_settings, tmp_path):
     home = tmp_path / "kbhome"
     shutil.copytree(corpus_settings.home, home)
     env = {"KB_HOME": str(home), "KB_CORPUS": str(corpus_settings.corpus_dir), "KB_ALLOW_UPLOAD": "1"}
-    try:
-        app = AppServer(env, tmp_path / "streamlit.log", timeout=60).start()
-    except RuntimeError as e:
-        pytest.fail(str(e))
-    try:
-        yield app.url
-    finally:
-        app.stop()
+    yield from _serve(env, tmp_path)
 
 
 def _ask(page, url: str) -> None:

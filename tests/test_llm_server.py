@@ -10,9 +10,6 @@ must be shown, with a notice. Skipped, with the reason, when ``.venv-llm`` is no
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import kb
+from eval.services import ServerProcess, came_up, free_port
 from kb.answer.llm import LLMError, build_messages, check_citations, stream_chat
 from kb.config import PROJECT_ROOT
 
@@ -43,47 +41,23 @@ needs_server = pytest.mark.skipif(
 )
 
 
-class LlamaServer:
+class LlamaServer(ServerProcess):
     """``python -m llama_cpp.server`` on a free port of 127.0.0.1; its output in ``log``."""
 
     def __init__(self, log: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.log = log
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180) -> LlamaServer:
         args = [str(LLM_PYTHON), "-m", "llama_cpp.server", "--model", str(_gguf()), "--model_alias", MODEL_NAME]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "8192", "--n_threads", "2"]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server stopped at start: {self.log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.5)
+        if came_up(self.proc, self.url + "/models", timeout):
+            return self
         self.stop()
-        raise RuntimeError(f"llama_cpp.server did not answer within {timeout:.0f} s")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        raise RuntimeError(f"llama_cpp.server did not come up: {self.log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture(scope="module")

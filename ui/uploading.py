@@ -49,44 +49,37 @@ class Job:
 
 def start(files: list[tuple[str, bytes]]) -> Job:
     """Add ``files`` in a thread; the job is kept in the session (``upload_job``)."""
-    job = Job()
     settings, embedder = state.settings(), state.retriever().embedder
-    progress = state.ingest_progress(job.bar())
-
-    def run() -> None:
-        try:
-            job.results = add_files(files, settings, progress=progress, embedder=embedder)
-        except BaseException as e:  # add_files answers for every file; this is the last safety net
-            job.results = [
-                UploadResult("", False, f"De bestanden zijn niet toegevoegd: onverwachte fout ({type(e).__name__}).")
-            ]
-        finally:
-            job.done.set()
-
-    threading.Thread(target=run, name="kb-upload", daemon=False).start()
-    st.session_state.upload_job = job
-    return job
+    return _run(Job(), lambda progress: add_files(files, settings, progress=progress, embedder=embedder))
 
 
 def finish_pending() -> Job:
     """Index what an earlier upload saved and did not index, in a thread as an upload."""
-    job = Job(text="Eerder opgeslagen bestanden toevoegen…")
     settings, embedder = state.settings(), state.retriever().embedder
+
+    def work(progress) -> list[UploadResult]:
+        waiting = unindexed_uploads(settings)
+        failed = dict(finish_uploads(settings, waiting, progress=progress, embedder=embedder))
+        return [
+            UploadResult(p.name, False, f"‘{p.name}’ is niet toegevoegd: {failed[p.name]}")
+            if p.name in failed
+            else UploadResult(p.name, True, f"‘{p.name}’ is toegevoegd en doorzoekbaar.")
+            for p in waiting
+        ]
+
+    return _run(Job(text="Eerder opgeslagen bestanden toevoegen…"), work)
+
+
+def _run(job: Job, work) -> Job:
+    """Run ``work(progress)`` in a thread that outlives the script run; its results go to ``job``."""
     progress = state.ingest_progress(job.bar())
 
     def run() -> None:
         try:
-            waiting = unindexed_uploads(settings)
-            failed = dict(finish_uploads(settings, waiting, progress=progress, embedder=embedder))
-            job.results = [
-                UploadResult(p.name, False, f"‘{p.name}’ is niet toegevoegd: {failed[p.name]}")
-                if p.name in failed
-                else UploadResult(p.name, True, f"‘{p.name}’ is toegevoegd en doorzoekbaar.")
-                for p in waiting
-            ]
-        except KBError as e:
+            job.results = work(progress)
+        except KBError as e:  # another writer did not finish in time, a server that went away
             job.results = [UploadResult("", False, f"De bestanden zijn niet toegevoegd: {e}")]
-        except BaseException as e:
+        except BaseException as e:  # the last safety net: every job ends with a message
             job.results = [
                 UploadResult("", False, f"De bestanden zijn niet toegevoegd: onverwachte fout ({type(e).__name__}).")
             ]

@@ -189,10 +189,10 @@ def answer_question(
             result.abstained = False
             silent = unmentioned(named, [retriever.story_text(g.hits[run[0].hit_index]) for run in runs])
             if silent:  # named in the sources, but not in (the stories of) the passages cited
-                result.notice = _join(result.notice, not_speaking(silent))
+                result.add_notice(not_speaking(silent))
             if q.followup and not compose.picks_from_previous(q.asked) and compose.repeats_previous(runs):
                 result.repeats_previous = True
-                result.notice = _join(result.notice, REPEAT_NOTICE)
+                result.add_notice(REPEAT_NOTICE)
             present(result, lines, compose.answer_text(lines), q.asked, q.subject)
         else:
             present(result, None, result.answer, q.asked, q.subject)
@@ -201,10 +201,6 @@ def answer_question(
 
 
 REPEAT_NOTICE = "Het antwoord hierop stond al in het vorige antwoord:"
-
-
-def _join(a: str | None, b: str) -> str:
-    return f"{a} {b}" if a else b
 
 
 def other_names(retriever: Retriever, q: Question) -> list[str]:

@@ -337,15 +337,12 @@ def generative_answer(
             settings, build_messages(question.asked, [p.to_dict() for p in passages], history), on_token
         )
     except LLMError as e:
-        result.notice = _join(
-            result.notice, f"Het taalmodel gaf geen antwoord ({e}); hieronder het extractieve antwoord."
-        )
+        result.add_notice(f"Het taalmodel gaf geen antwoord ({e}); hieronder het extractieve antwoord.")
         return False
     ok, reason, cited = check_citations(reply, [p.to_dict() for p in passages])
     if not ok:
-        result.notice = _join(
-            result.notice,
-            f"Het antwoord van het taalmodel kon niet worden gecontroleerd ({reason}); hieronder het extractieve antwoord.",
+        result.add_notice(
+            f"Het antwoord van het taalmodel kon niet worden gecontroleerd ({reason}); hieronder het extractieve antwoord."
         )
         return False
     if not cited:  # the model said the sources do not answer it
@@ -369,7 +366,3 @@ def _supporting_sentence(passage: str, claim: str) -> str:
     target = set(analyze(claim))
     candidates = support_sentences(passage) or sentences(passage) or [passage]
     return max(candidates, key=lambda s: len(target & set(analyze(s))))
-
-
-def _join(a: str | None, b: str) -> str:
-    return f"{a} {b}" if a else b
